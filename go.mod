@@ -1,0 +1,3 @@
+module github.com/vigil-fraud/vigil
+
+go 1.26
