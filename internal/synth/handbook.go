@@ -1,0 +1,147 @@
+package synth
+
+import (
+	"math/rand/v2"
+	"slices"
+)
+
+// Durations of the handbook's compromises, in days.
+const (
+	terminalCompromiseDays = 28
+	customerCompromiseDays = 14
+	terminalsPerDay        = 2
+	customersPerDay        = 3
+	highAmountCents        = 22000 // scenario 1: amount > 220
+)
+
+// handbookState is what the handbook's add_frauds needs, kept day by day: until which day
+// each terminal is compromised, and the transactions already chosen for each customer
+// compromise that is still running.
+type handbookState struct {
+	on        ScenarioSet
+	until     []int32 // per terminal: compromised on days < until
+	terminals *rand.Rand
+	customers *rand.Rand
+	events    []customerEvent // running customer compromises
+	active    []uint8         // per customer: how many of events are its
+	drawn     []int32         // scratch: the terminals or customers drawn today
+	picked    []int32         // scratch: the transactions a customer compromise picks
+	counts    []int           // scratch: transactions per day of a window
+}
+
+// customerEvent is one compromise of one customer (scenario 3): the transactions it turns
+// into frauds, as (day, index among the customer's transactions of that day), sorted.
+type customerEvent struct {
+	customer int32
+	end      int // first day after the window
+	picks    []uint64
+}
+
+func pickKey(day, k int) uint64 { return uint64(day)<<32 | uint64(uint32(k)) }
+
+func (h *handbookState) init(g *Generator) {
+	h.on = g.scenarios
+	if h.on&CompromisedTerminal != 0 {
+		h.until = make([]int32, len(g.terminals))
+		h.terminals = newStream(g.opts.Seed, tagCompromisedTerminal)
+	}
+	if h.on&CompromisedCustomer != 0 {
+		h.active = make([]uint8, len(g.customers))
+		h.customers = newStream(g.opts.Seed, tagCompromisedCustomer)
+	}
+}
+
+// startDay ends the customer compromises whose window is over and draws day d's new
+// compromises. Like the handbook's loops over range(TX_TIME_DAYS.max()), no compromise
+// starts on the last day.
+func (h *handbookState) startDay(r *run, d int) {
+	h.events = slices.DeleteFunc(h.events, func(e customerEvent) bool {
+		if e.end <= d {
+			h.active[e.customer]--
+			return true
+		}
+		return false
+	})
+	days := r.g.opts.Days
+	if d >= days-1 {
+		return
+	}
+	if h.on&CompromisedTerminal != 0 {
+		h.drawn = sampleDistinct(h.terminals, h.drawn[:0], len(r.g.terminals), terminalsPerDay)
+		for _, t := range h.drawn {
+			end := min(d+terminalCompromiseDays, days)
+			h.until[t] = max(h.until[t], int32(end))
+			if r.g.onCompromise != nil {
+				r.g.onCompromise(CompromisedTerminal, t, d, end)
+			}
+		}
+	}
+	if h.on&CompromisedCustomer != 0 {
+		h.drawn = sampleDistinct(h.customers, h.drawn[:0], len(r.g.customers), customersPerDay)
+		for _, c := range h.drawn {
+			h.compromiseCustomer(r, c, d)
+		}
+	}
+}
+
+// compromiseCustomer starts a compromise of customer c on day d. The handbook picks
+// exactly floor(n/3) of the n transactions the customer makes in the 14-day window; the
+// window is in the future, but each customer-day has its own stream, so the days are
+// replayed here to count them, then the picks are drawn and remembered until the window
+// ends.
+func (h *handbookState) compromiseCustomer(r *run, c int32, d int) {
+	end := min(d+customerCompromiseDays, r.g.opts.Days)
+	h.counts = h.counts[:0]
+	n := 0
+	for day := d; day < end; day++ {
+		r.scr = r.customerDay(c, day, r.scr[:0])
+		h.counts = append(h.counts, len(r.scr))
+		n += len(r.scr)
+	}
+	e := customerEvent{customer: c, end: end}
+	h.picked = sampleDistinct(h.customers, h.picked[:0], n, n/3)
+	for _, i := range h.picked {
+		day, k := d, int(i)
+		for _, cnt := range h.counts {
+			if k < cnt {
+				break
+			}
+			k -= cnt
+			day++
+		}
+		e.picks = append(e.picks, pickKey(day, k))
+	}
+	slices.Sort(e.picks)
+	h.events = append(h.events, e)
+	h.active[c]++
+	if r.g.onCompromise != nil {
+		r.g.onCompromise(CompromisedCustomer, c, d, end)
+	}
+}
+
+// label applies the handbook's scenarios to the k-th transaction of its customer on day d,
+// in the handbook's order, a later scenario overwriting an earlier one's tag: 1, amount >
+// 220 (before any x5); 2, a compromised terminal; 3, a transaction a compromise of its
+// customer picked, whose amount is multiplied by 5 (once per compromise that picked it,
+// as in the handbook, where overlapping windows can pick a transaction twice).
+func (h *handbookState) label(t *tx, d, k int) {
+	if h.on&HighAmount != 0 && t.cents > highAmountCents {
+		t.scenario = codeHighAmount
+	}
+	if h.on&CompromisedTerminal != 0 && h.until[t.terminal] > int32(d) {
+		t.scenario = codeCompromisedTerminal
+	}
+	if h.on&CompromisedCustomer != 0 && h.active[t.customer] > 0 {
+		key := pickKey(d, k)
+		for i := range h.events {
+			e := &h.events[i]
+			if e.customer != t.customer {
+				continue
+			}
+			if _, ok := slices.BinarySearch(e.picks, key); ok {
+				t.cents *= 5
+				t.scenario = codeCompromisedCustomer
+			}
+		}
+	}
+}
