@@ -120,6 +120,19 @@ func (s ScenarioSet) Has(x ScenarioSet) bool {
 	return s.effective()&x == x
 }
 
+// Names returns the fraud_scenario names of the scenarios in s, in the order they are
+// applied.
+func (s ScenarioSet) Names() []string {
+	e := s.effective()
+	var names []string
+	for _, n := range scenarioNames {
+		if e&n.set != 0 {
+			names = append(names, n.name)
+		}
+	}
+	return names
+}
+
 // String returns the canonical list ParseScenarios reads back: "all", "handbook", "none",
 // or the scenario names joined by commas.
 func (s ScenarioSet) String() string {
@@ -134,11 +147,5 @@ func (s ScenarioSet) String() string {
 	case 0:
 		return "none"
 	}
-	var names []string
-	for _, n := range scenarioNames {
-		if e&n.set != 0 {
-			names = append(names, n.name)
-		}
-	}
-	return strings.Join(names, ",")
+	return strings.Join(s.Names(), ",")
 }
