@@ -47,7 +47,7 @@ func (x *extrasState) addDay(r *run, d int) {
 // one (150 to 900) at another, all from the fraudster's device and address.
 func (x *extrasState) addCardTesting(r *run) {
 	rng, g := x.cardTesting, r.g
-	c := int32(rng.IntN(len(g.customers)))
+	c := rng.IntN(len(g.customers))
 	if len(g.ecommerce) == 0 {
 		return
 	}
@@ -57,13 +57,13 @@ func (x *extrasState) addCardTesting(r *run) {
 	dev, ip := token(rng, "dev_"), randomIP(rng)
 	secs := 1 + rng.IntN(secondsPerDay-3600) // the burst lasts under 45 minutes
 	for range tests {
-		r.day = append(r.day, tx{secs: int32(secs), customer: c, terminal: tester,
-			cents: int64(10 + rng.IntN(290)), scenario: codeCardTesting, device: dev, ip: ip})
+		r.day = append(r.day, tx{secs: secs, customer: c, terminal: tester,
+			cents: 10 + rng.Int64N(290), scenario: codeCardTesting, device: dev, ip: ip})
 		secs += 20 + rng.IntN(161)
 	}
 	secs += 120 + rng.IntN(1081)
-	r.day = append(r.day, tx{secs: int32(secs), customer: c, terminal: cashout,
-		cents: int64(15000 + rng.IntN(75001)), scenario: codeCardTesting, device: dev, ip: ip})
+	r.day = append(r.day, tx{secs: secs, customer: c, terminal: cashout,
+		cents: 15000 + rng.Int64N(75001), scenario: codeCardTesting, device: dev, ip: ip})
 }
 
 // addTakeover simulates an account takeover: 2 to 5 e-commerce payments with the
@@ -71,7 +71,7 @@ func (x *extrasState) addCardTesting(r *run) {
 // never used, each of 3 to 8 times the customer's mean amount.
 func (x *extrasState) addTakeover(r *run) {
 	rng, g := x.takeover, r.g
-	c := int32(rng.IntN(len(g.customers)))
+	c := rng.IntN(len(g.customers))
 	if len(g.ecommerce) == 0 {
 		return
 	}
@@ -81,7 +81,7 @@ func (x *extrasState) addTakeover(r *run) {
 	for range n {
 		t := g.ecommerce[rng.IntN(len(g.ecommerce))]
 		cents := max(toCents(g.customers[c].mean*uniform(rng, 3, 8)), 1)
-		r.day = append(r.day, tx{secs: int32(secs), customer: c, terminal: t,
+		r.day = append(r.day, tx{secs: secs, customer: c, terminal: t,
 			cents: cents, scenario: codeAccountTakeover, device: dev, ip: ip})
 		secs += 300 + rng.IntN(3301)
 	}
@@ -126,7 +126,7 @@ func (x *extrasState) addTravel(r *run, n int) {
 			math.Hypot(ft.x-ht.x, ft.y-ht.y) < travelMinDistance {
 			continue
 		}
-		secs := h.secs + int32(300+rng.IntN(travelMaxGap-300))
+		secs := h.secs + 300 + rng.IntN(travelMaxGap-300)
 		cents := max(toCents(hc.mean*uniform(rng, 2, 6)), 1)
 		r.day = append(r.day, tx{secs: secs, customer: h.customer, terminal: t,
 			cents: cents, scenario: codeImpossibleTravel})

@@ -29,12 +29,12 @@ type Generator struct {
 	customers []customer
 	terminals []terminal
 	nearby    *nearby
-	ecommerce []int32 // e-commerce terminals, for card testing and takeovers
-	present   []int32 // card-present (pos) terminals, for impossible travel
+	ecommerce []int // e-commerce terminals, for card testing and takeovers
+	present   []int // card-present (pos) terminals, for impossible travel
 
 	// onCompromise, when set (by tests), is told each handbook compromise as it is drawn:
 	// the scenario, the terminal or customer, and its first and last+1 day.
-	onCompromise func(s ScenarioSet, id int32, from, to int)
+	onCompromise func(s ScenarioSet, id, from, to int)
 }
 
 // Summary counts what a run emitted.
@@ -69,9 +69,9 @@ func New(o Options) (*Generator, error) {
 	for i, t := range g.terminals {
 		switch t.channel {
 		case fraud.ChannelEcommerce:
-			g.ecommerce = append(g.ecommerce, int32(i))
+			g.ecommerce = append(g.ecommerce, i)
 		case fraud.ChannelPOS:
-			g.present = append(g.present, int32(i))
+			g.present = append(g.present, i)
 		}
 	}
 	return g, nil
@@ -82,9 +82,9 @@ func (g *Generator) Options() Options { return g.opts }
 
 // tx is one simulated transaction of the day being built.
 type tx struct {
-	secs     int32 // time of day, in (0, 86400)
-	customer int32
-	terminal int32
+	secs     int // time of day, in (0, 86400)
+	customer int
+	terminal int
 	cents    int64
 	scenario uint8 // 1 + index in scenarioNames; 0 when legitimate
 	device   string
@@ -122,7 +122,7 @@ func (g *Generator) Run(ctx context.Context, emit func(*history.Record) error, p
 		day := r.simulateDay(d)
 		dayStart := g.opts.Start.AddDate(0, 0, d)
 		for _, o := range r.order {
-			t := &day[uint32(o)]
+			t := &day[o%len(day)]
 			cu, te := &g.customers[t.customer], &g.terminals[t.terminal]
 			rec = history.Record{
 				Transaction: fraud.Transaction{
@@ -167,7 +167,7 @@ type run struct {
 	pcg   rand.PCG   // reseeded for each customer-day
 	rng   *rand.Rand // reads pcg
 	day   []tx       // the day being built, in creation order
-	order []uint64   // the day's transactions in time order: secs<<32 | index in day
+	order []int      // the day's transactions in time order: secs*len(day) + index in day
 	scr   []tx       // scratch for look-ahead
 	hand  handbookState
 	ext   extrasState
@@ -187,11 +187,11 @@ func (g *Generator) newRun() *run {
 // replaced by U(0, 2*mean)) rounded to cents, and a terminal drawn uniformly among the
 // customer's (none when it has none). Each customer-day has its own stream, so the same
 // day can be replayed for looking ahead, and the result never depends on anything else.
-func (r *run) customerDay(c int32, d int, dst []tx) []tx {
+func (r *run) customerDay(c, d int, dst []tx) []tx {
 	g := r.g
-	reseed(&r.pcg, g.opts.Seed, tagTransactions, uint64(c), uint64(d))
+	reseed(&r.pcg, g.opts.Seed, tagTransactions, u64(c), u64(d))
 	cu := &g.customers[c]
-	terms := g.nearby.of(int(c))
+	terms := g.nearby.of(c)
 	n := poisson(r.rng, cu.rate)
 	for range n {
 		secs := int(secondsPerDay/2 + 20000*r.rng.NormFloat64()) // int() truncates like Python's
@@ -208,7 +208,7 @@ func (r *run) customerDay(c int32, d int, dst []tx) []tx {
 			continue
 		}
 		t := terms[r.rng.IntN(len(terms))]
-		dst = append(dst, tx{secs: int32(secs), customer: c, terminal: t, cents: cents})
+		dst = append(dst, tx{secs: secs, customer: c, terminal: t, cents: cents})
 	}
 	return dst
 }
@@ -219,7 +219,7 @@ func (r *run) simulateDay(d int) []tx {
 	g := r.g
 	r.hand.startDay(r, d)
 	r.day = r.day[:0]
-	for c := range int32(len(g.customers)) {
+	for c := range g.customers {
 		from := len(r.day)
 		r.day = r.customerDay(c, d, r.day)
 		for k := from; k < len(r.day); k++ {
@@ -229,11 +229,11 @@ func (r *run) simulateDay(d int) []tx {
 		}
 	}
 	r.ext.addDay(r, d)
-	// Sort by time, ties in creation order: sorting 8-byte keys (time, index) is much
+	// Sort by time, ties in creation order: sorting integer keys (time, index) is much
 	// cheaper than moving the transactions.
 	r.order = r.order[:0]
 	for i := range r.day {
-		r.order = append(r.order, uint64(r.day[i].secs)<<32|uint64(i))
+		r.order = append(r.order, r.day[i].secs*len(r.day)+i)
 	}
 	slices.Sort(r.order)
 	return r.day
@@ -250,7 +250,7 @@ func (r *run) enrich(t *tx, d, k int) {
 	}
 	devs := r.g.customers[t.customer].devices
 	dv := devs[0]
-	if len(devs) > 1 && hash(r.g.opts.Seed, tagRich, uint64(t.customer)<<32|uint64(d), uint64(k))%5 == 0 {
+	if len(devs) > 1 && hash(r.g.opts.Seed, tagRich, u64(t.customer)<<32|u64(d), u64(k))%5 == 0 {
 		dv = devs[1]
 	}
 	t.device = dv.id

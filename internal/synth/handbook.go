@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 )
@@ -19,30 +20,38 @@ const (
 // compromise that is still running.
 type handbookState struct {
 	on        ScenarioSet
-	until     []int32 // per terminal: compromised on days < until
+	until     []int // per terminal: compromised on days < until
 	terminals *rand.Rand
 	customers *rand.Rand
 	events    []customerEvent // running customer compromises
 	active    []uint8         // per customer: how many of events are its
-	drawn     []int32         // scratch: the terminals or customers drawn today
-	picked    []int32         // scratch: the transactions a customer compromise picks
+	drawn     []int           // scratch: the terminals or customers drawn today
+	picked    []int           // scratch: the transactions a customer compromise picks
 	counts    []int           // scratch: transactions per day of a window
 }
 
 // customerEvent is one compromise of one customer (scenario 3): the transactions it turns
 // into frauds, as (day, index among the customer's transactions of that day), sorted.
 type customerEvent struct {
-	customer int32
+	customer int
 	end      int // first day after the window
-	picks    []uint64
+	picks    []txRef
 }
 
-func pickKey(day, k int) uint64 { return uint64(day)<<32 | uint64(uint32(k)) }
+// txRef is the k-th transaction of a customer on a day.
+type txRef struct{ day, k int }
+
+func comparePicks(a, b txRef) int {
+	if a.day != b.day {
+		return cmp.Compare(a.day, b.day)
+	}
+	return cmp.Compare(a.k, b.k)
+}
 
 func (h *handbookState) init(g *Generator) {
 	h.on = g.scenarios
 	if h.on&CompromisedTerminal != 0 {
-		h.until = make([]int32, len(g.terminals))
+		h.until = make([]int, len(g.terminals))
 		h.terminals = newStream(g.opts.Seed, tagCompromisedTerminal)
 	}
 	if h.on&CompromisedCustomer != 0 {
@@ -70,7 +79,7 @@ func (h *handbookState) startDay(r *run, d int) {
 		h.drawn = sampleDistinct(h.terminals, h.drawn[:0], len(r.g.terminals), terminalsPerDay)
 		for _, t := range h.drawn {
 			end := min(d+terminalCompromiseDays, days)
-			h.until[t] = max(h.until[t], int32(end))
+			h.until[t] = max(h.until[t], end)
 			if r.g.onCompromise != nil {
 				r.g.onCompromise(CompromisedTerminal, t, d, end)
 			}
@@ -89,7 +98,7 @@ func (h *handbookState) startDay(r *run, d int) {
 // window is in the future, but each customer-day has its own stream, so the days are
 // replayed here to count them, then the picks are drawn and remembered until the window
 // ends.
-func (h *handbookState) compromiseCustomer(r *run, c int32, d int) {
+func (h *handbookState) compromiseCustomer(r *run, c, d int) {
 	end := min(d+customerCompromiseDays, r.g.opts.Days)
 	h.counts = h.counts[:0]
 	n := 0
@@ -101,7 +110,7 @@ func (h *handbookState) compromiseCustomer(r *run, c int32, d int) {
 	e := customerEvent{customer: c, end: end}
 	h.picked = sampleDistinct(h.customers, h.picked[:0], n, n/3)
 	for _, i := range h.picked {
-		day, k := d, int(i)
+		day, k := d, i
 		for _, cnt := range h.counts {
 			if k < cnt {
 				break
@@ -109,9 +118,9 @@ func (h *handbookState) compromiseCustomer(r *run, c int32, d int) {
 			k -= cnt
 			day++
 		}
-		e.picks = append(e.picks, pickKey(day, k))
+		e.picks = append(e.picks, txRef{day, k})
 	}
-	slices.Sort(e.picks)
+	slices.SortFunc(e.picks, comparePicks)
 	h.events = append(h.events, e)
 	h.active[c]++
 	if r.g.onCompromise != nil {
@@ -128,17 +137,17 @@ func (h *handbookState) label(t *tx, d, k int) {
 	if h.on&HighAmount != 0 && t.cents > highAmountCents {
 		t.scenario = codeHighAmount
 	}
-	if h.on&CompromisedTerminal != 0 && h.until[t.terminal] > int32(d) {
+	if h.on&CompromisedTerminal != 0 && h.until[t.terminal] > d {
 		t.scenario = codeCompromisedTerminal
 	}
 	if h.on&CompromisedCustomer != 0 && h.active[t.customer] > 0 {
-		key := pickKey(d, k)
+		key := txRef{d, k}
 		for i := range h.events {
 			e := &h.events[i]
 			if e.customer != t.customer {
 				continue
 			}
-			if _, ok := slices.BinarySearch(e.picks, key); ok {
+			if _, ok := slices.BinarySearchFunc(e.picks, key, comparePicks); ok {
 				t.cents *= 5
 				t.scenario = codeCompromisedCustomer
 			}

@@ -113,7 +113,7 @@ func randomIP(r *rand.Rand) string {
 		return netip.AddrFrom16(a).String()
 	}
 	p := ipv4Docs[r.IntN(len(ipv4Docs))]
-	return netip.AddrFrom4([4]byte{p[0], p[1], p[2], byte(1 + r.IntN(254))}).String()
+	return netip.AddrFrom4([4]byte{p[0], p[1], p[2], byte(1 + r.Uint32()%254)}).String()
 }
 
 // countries divide the grid in nine regions, three by three, north-west first. Customers
@@ -207,10 +207,10 @@ var (
 // flat: customer c's terminals are terms[start[c]:start[c+1]].
 type nearby struct {
 	start []int
-	terms []int32
+	terms []int
 }
 
-func (n *nearby) of(c int) []int32 { return n.terms[n.start[c]:n.start[c+1]] }
+func (n *nearby) of(c int) []int { return n.terms[n.start[c]:n.start[c+1]] }
 
 // newNearby finds every customer's terminals with a grid index: terminals are bucketed in
 // square cells about the radius wide, and each customer looks only at the cells its
@@ -222,7 +222,7 @@ func newNearby(cs []customer, ts []terminal, radius float64) *nearby {
 	cellOf := func(v float64) int { return max(0, min(int(v/side), cells-1)) }
 
 	// Bucket terminals by cell (counting sort keeps ids ascending within a cell).
-	cellStart := make([]int32, cells*cells+1)
+	cellStart := make([]int, cells*cells+1)
 	for i := range ts {
 		cellStart[cellOf(ts[i].y)*cells+cellOf(ts[i].x)+1]++
 	}
@@ -230,10 +230,10 @@ func newNearby(cs []customer, ts []terminal, radius float64) *nearby {
 		cellStart[i] += cellStart[i-1]
 	}
 	fill := slices.Clone(cellStart[:len(cellStart)-1])
-	byCell := make([]int32, len(ts))
+	byCell := make([]int, len(ts))
 	for i := range ts {
 		k := cellOf(ts[i].y)*cells + cellOf(ts[i].x)
-		byCell[fill[k]] = int32(i)
+		byCell[fill[k]] = i
 		fill[k]++
 	}
 

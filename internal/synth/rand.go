@@ -70,11 +70,11 @@ func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*r.Float
 
 // sampleDistinct appends k distinct integers of [0, n) to dst, in draw order (Floyd's
 // algorithm would lose the order; k is tiny here, so a linear duplicate check is cheapest).
-func sampleDistinct(r *rand.Rand, dst []int32, n, k int) []int32 {
+func sampleDistinct(r *rand.Rand, dst []int, n, k int) []int {
 	k = min(k, n)
 	start := len(dst)
 	for len(dst)-start < k {
-		x := int32(r.IntN(n))
+		x := r.IntN(n)
 		dup := false
 		for _, y := range dst[start:] {
 			if y == x {
@@ -87,6 +87,14 @@ func sampleDistinct(r *rand.Rand, dst []int32, n, k int) []int32 {
 		}
 	}
 	return dst
+}
+
+// u64 converts an index or a day, never negative, for hashing.
+func u64(x int) uint64 {
+	if x < 0 {
+		panic("synth: negative index")
+	}
+	return uint64(x)
 }
 
 // toCents rounds an amount to cents like numpy.round(amount, 2): half to even.

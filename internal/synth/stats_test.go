@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/vigil-fraud/vigil/internal/history"
@@ -17,16 +18,13 @@ var midsize = Options{Customers: 1000, Terminals: 2000, Days: 60, Seed: 11, Scen
 const pKept = 0.9692
 
 // compromise is one handbook compromise seen through Generator.onCompromise.
-type compromise struct {
-	id       int32
-	from, to int
-}
+type compromise struct{ id, from, to int }
 
 // traced runs o and records the compromises as they are drawn.
 func traced(t *testing.T, o Options) (g *Generator, recs []history.Record, terms, custs []compromise) {
 	t.Helper()
 	g = mustNew(t, o)
-	g.onCompromise = func(s ScenarioSet, id int32, from, to int) {
+	g.onCompromise = func(s ScenarioSet, id, from, to int) {
 		switch s {
 		case CompromisedTerminal:
 			terms = append(terms, compromise{id, from, to})
@@ -40,14 +38,11 @@ func traced(t *testing.T, o Options) (g *Generator, recs []history.Record, terms
 
 func dayOf(o Options, r *history.Record) int { return history.DayOf(o.Start, r.Timestamp) }
 
-func atoi(t *testing.T, s string) int32 {
+func atoi(t *testing.T, s string) int {
 	t.Helper()
-	n := int32(0)
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			t.Fatalf("id %q is not a decimal integer", s)
-		}
-		n = n*10 + int32(c-'0')
+	n, err := strconv.Atoi(s)
+	if err != nil || strconv.Itoa(n) != s {
+		t.Fatalf("id %q is not a decimal integer", s)
 	}
 	return n
 }
@@ -107,7 +102,7 @@ func TestCompromisedTerminals(t *testing.T) {
 	if len(terms) != 2*(o.Days-1) {
 		t.Fatalf("%d terminal compromises, want 2 a day on every day but the last: %d", len(terms), 2*(o.Days-1))
 	}
-	compromised := func(term int32, day int) bool {
+	compromised := func(term, day int) bool {
 		for _, c := range terms {
 			if c.id == term && day >= c.from && day < c.to {
 				return true
@@ -148,7 +143,7 @@ func TestCompromisedCustomers(t *testing.T) {
 		t.Fatalf("%d customer compromises, want 3 a day on every day but the last", len(custs))
 	}
 	// Every scenario-3 fraud lies in a compromise of its customer.
-	byCustomer := map[int32][]compromise{}
+	byCustomer := map[int][]compromise{}
 	for _, c := range custs {
 		byCustomer[c.id] = append(byCustomer[c.id], c)
 	}
@@ -167,7 +162,7 @@ func TestCompromisedCustomers(t *testing.T) {
 	}
 	// A compromise that overlaps no other of its customer picks exactly floor(n/3) of the
 	// n transactions of its window, like the handbook's random.sample.
-	ofCustomer := map[int32][]*history.Record{}
+	ofCustomer := map[int][]*history.Record{}
 	for i := range recs {
 		if c := atoi(t, recs[i].CustomerID); len(byCustomer[c]) == 1 {
 			ofCustomer[c] = append(ofCustomer[c], &recs[i])

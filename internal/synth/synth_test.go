@@ -290,11 +290,11 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 	for _, radius := range []float64{0.3, 5, 17.5, 60, 150} {
 		n := newNearby(cs, ts, radius)
 		for c := range cs {
-			var want []int32
+			var want []int
 			for i, tm := range ts {
 				dx, dy := tm.x-cs[c].x, tm.y-cs[c].y
 				if dx*dx+dy*dy < radius*radius {
-					want = append(want, int32(i))
+					want = append(want, i)
 				}
 			}
 			got := n.of(c)
