@@ -22,3 +22,23 @@ vet:
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# --- Security (docs/SECURITY.md). The scanners are pinned by tools/go.mod and built on first use.
+
+# Tests that prove a security control carry one of these words in their name (CONTRIBUTING.md).
+SECURITY_TESTS ?= Security|Auth|Valid|Fuzz|Audit|Pseudonym|Secret|CardNumber|Encrypt|Signature|Redact|RateLimit|TLS
+
+.PHONY: security-scan-local secrets-check test-security
+
+## security-scan-local: every scanner (security-scan.sh full); reports in security/reports/.
+security-scan-local:
+	security/security-scan.sh full
+
+## secrets-check: gitleaks over the working tree and the whole git history.
+secrets-check:
+	security/security-scan.sh secrets
+
+## test-security: the security-focused tests (see SECURITY_TESTS), then scanreport's own tests.
+test-security:
+	$(GO) test -race -count=1 -run '$(SECURITY_TESTS)' ./...
+	$(GO) test -race -count=1 ./security/scanreport/
