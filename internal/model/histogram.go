@@ -1,0 +1,83 @@
+package model
+
+// binStat sums the gradient, hessian and row count of the rows in one bin (or
+// one node). Counts are whole numbers, exact in float64, so subtracting them
+// is exact too.
+type binStat struct{ g, h, n float64 }
+
+func (s *binStat) add(o binStat) { s.g += o.g; s.h += o.h; s.n += o.n }
+
+func (s binStat) sub(o binStat) binStat { return binStat{s.g - o.g, s.h - o.h, s.n - o.n} }
+
+// featureHist is the histogram of one feature: 256 bins indexed by a uint8,
+// so the hot loop needs no bounds checks. Only the first numBins are used.
+type featureHist [256]binStat
+
+// hist is a node's histogram over every feature; only the features sampled
+// for the current tree are filled in.
+type hist []featureHist
+
+// histPool recycles node histograms; a tree needs at most one per open leaf.
+type histPool struct {
+	features int
+	free     []hist
+}
+
+func (p *histPool) get() hist {
+	if n := len(p.free); n > 0 {
+		h := p.free[n-1]
+		p.free = p.free[:n-1]
+		return h
+	}
+	return make(hist, p.features)
+}
+
+func (p *histPool) put(h hist) {
+	if h != nil {
+		p.free = append(p.free, h)
+	}
+}
+
+// minParallelWork is the rows*features product below which a histogram is
+// built on the calling goroutine: handing out tiny pieces costs more than it saves.
+const minParallelWork = 1 << 15
+
+// buildHist fills h, for the features in feats, from rows (a node's rows). It
+// first gathers the rows' gradients into contiguous buffers, then each
+// feature's histogram is accumulated in row order by exactly one goroutine,
+// so the result is the same for any number of workers.
+func (t *trainer) buildHist(h hist, rows []int32, feats []int) {
+	og, oh := t.og[:len(rows)], t.oh[:len(rows)]
+	for i, r := range rows {
+		og[i], oh[i] = t.grad[r], t.hess[r]
+	}
+	workers := t.workers
+	if len(rows)*len(feats) < minParallelWork {
+		workers = 1
+	}
+	n := t.rows
+	parallelFor(len(feats), workers, func(k int) {
+		f := feats[k]
+		fh := &h[f]
+		clear(fh[:t.binner.numBins(f)])
+		col := t.bins[f*n : (f+1)*n]
+		for i, r := range rows {
+			s := &fh[col[r]]
+			s.g += og[i]
+			s.h += oh[i]
+			s.n++
+		}
+	})
+}
+
+// subtractHist turns parent into the histogram of its other child by
+// subtracting the histogram of one child (the histogram subtraction trick:
+// only the smaller child is ever built from rows).
+func (t *trainer) subtractHist(parent, child hist, feats []int) {
+	for _, f := range feats {
+		p, c := &parent[f], &child[f]
+		for b := range t.binner.numBins(f) {
+			p[b] = p[b].sub(c[b])
+		}
+	}
+}
