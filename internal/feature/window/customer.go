@@ -1,0 +1,150 @@
+package window
+
+// CustomerEvent is one transaction in a customer's history: 12 bytes.
+type CustomerEvent struct {
+	Time uint32 // Unix seconds
+	lo   uint32 // amount in cents, low 32 bits
+	hi   uint32 // amount in cents bits 32-39 in the top byte; terminal hash in the low 24 bits
+}
+
+// Cents returns the event's amount in cents.
+func (e *CustomerEvent) Cents() uint64 { return uint64(e.hi>>24)<<32 | uint64(e.lo) }
+
+// TerminalHash returns the 24-bit hash of the event's terminal (see TerminalHash24).
+func (e *CustomerEvent) TerminalHash() uint32 { return e.hi & 0xFFFFFF }
+
+// TerminalHash24 returns the 24-bit form of an Observation's TerminalHash, as events keep it.
+func TerminalHash24(h uint32) uint32 { return hash24(h) }
+
+func customerEvent(o *Observation) CustomerEvent {
+	c := min(o.Cents, maxCents)
+	return CustomerEvent{Time: o.Time, lo: uint32(c), hi: uint32(c>>32)<<24 | hash24(o.TerminalHash)}
+}
+
+// maxDevices is how many distinct devices a customer's history remembers.
+const maxDevices = 4
+
+// Customer is one customer's history. The zero value is an empty history.
+type Customer struct {
+	events  ring[CustomerEvent]
+	last    uint32             // time of the newest transaction observed (valid when seen)
+	seen    bool               // a transaction was observed (possibly expired since)
+	country [2]byte            // country of the newest transaction; zero when it had none
+	devices [maxDevices]uint32 // distinct device hashes, most recently used first; 0 = empty
+	folded  *folded            // cents of the events beyond Limits.MaxEvents, by day
+}
+
+// Len returns the number of events kept individually.
+func (c *Customer) Len() int { return c.events.len() }
+
+// At returns the i-th event kept, in time order (0 is the oldest; ties in arrival order).
+func (c *Customer) At(i int) *CustomerEvent { return c.events.at(i) }
+
+// Last returns the time of the newest transaction the customer was seen with (even if it has
+// expired from the windows since), and whether there was one.
+func (c *Customer) Last() (sec uint32, ok bool) { return c.last, c.seen }
+
+// Country returns the country of the customer's newest transaction (zero when it had none).
+func (c *Customer) Country() [2]byte { return c.country }
+
+// HasDevices reports whether the customer was seen with any device.
+func (c *Customer) HasDevices() bool { return c.devices[0] != 0 }
+
+// KnowsDevice reports whether h (an Observation's DeviceHash) is one of the customer's
+// maxDevices most recently used devices.
+func (c *Customer) KnowsDevice(h uint32) bool {
+	for _, d := range c.devices {
+		if d == h {
+			return h != 0
+		}
+	}
+	return false
+}
+
+// Folded returns the count and cents of the folded events in (lo, hi] (zero when none were
+// folded); see the package documentation for the bound of this approximation.
+func (c *Customer) Folded(lo, hi int64) (count, cents float64) {
+	if c.folded == nil {
+		return 0, 0
+	}
+	return c.folded.span(lo, hi)
+}
+
+// IsFolded reports whether some of the customer's events are folded (windows over them are
+// approximate).
+func (c *Customer) IsFolded() bool { return c.folded != nil }
+
+// Add records o in the history: the newest-transaction facts when o is not older than the
+// newest, the device, and the event at its place in time order. Events older than the
+// horizon before the newest are dropped; beyond lim.MaxEvents the oldest are folded.
+func (c *Customer) Add(o *Observation, lim *Limits) {
+	if !c.seen || o.Time >= c.last {
+		c.last, c.country, c.seen = o.Time, o.Country, true
+	}
+	if o.DeviceHash != 0 {
+		c.useDevice(o.DeviceHash)
+	}
+	r := &c.events
+	newest := o.Time
+	if r.n > 0 && r.at(int(r.n)-1).Time > newest {
+		newest = r.at(int(r.n) - 1).Time
+	}
+	cutoff := int64(newest) - int64(lim.CustomerHorizon)
+	if int64(o.Time) <= cutoff {
+		return // already outside every window
+	}
+	e := customerEvent(o)
+	p := int(r.n)
+	for p > 0 && r.at(p-1).Time > o.Time {
+		p--
+	}
+	if int(r.n) >= lim.MaxEvents {
+		if p == 0 {
+			c.fold(e)
+			return
+		}
+		c.fold(r.popFront())
+		p--
+	}
+	r.insert(p, e)
+	c.expire(cutoff)
+}
+
+func (c *Customer) fold(e CustomerEvent) {
+	if c.folded == nil {
+		c.folded = new(folded)
+	}
+	c.folded.add(e.Time, e.Cents())
+}
+
+// expire drops the events at or before cutoff (Unix seconds).
+func (c *Customer) expire(cutoff int64) {
+	r := &c.events
+	dropped := false
+	for r.n > 0 && int64(r.buf[r.head].Time) <= cutoff {
+		r.popFront()
+		dropped = true
+	}
+	if dropped {
+		r.shrink()
+	}
+	if c.folded != nil && !c.folded.expire(cutoff) {
+		c.folded = nil
+	}
+}
+
+// Sweep drops the events that are past the horizon at time now (Unix seconds) and reports
+// whether the history then holds no event. The newest-transaction facts stay.
+func (c *Customer) Sweep(now int64, lim *Limits) (empty bool) {
+	c.expire(now - int64(lim.CustomerHorizon))
+	return c.events.n == 0 && c.folded == nil
+}
+
+func (c *Customer) useDevice(h uint32) {
+	i := 0
+	for i < maxDevices-1 && c.devices[i] != h && c.devices[i] != 0 {
+		i++
+	}
+	copy(c.devices[1:i+1], c.devices[:i])
+	c.devices[0] = h
+}
