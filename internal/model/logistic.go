@@ -47,8 +47,9 @@ func (o LogisticOptions) WithDefaults() LogisticOptions {
 }
 
 // Logistic is a logistic-regression model on standardised inputs:
-// margin = intercept + Σ w_j·(x_j − mean_j)/std_j, where a missing (NaN)
-// input counts as its training mean. It is immutable and safe for concurrent
+// margin = intercept + Σ w_j·z_j with z_j = (x_j − mean_j)/std_j, where a
+// missing (NaN) input counts as its training mean (z_j = 0) and z_j is
+// clamped to ±1e6 (so ±Inf inputs give a finite margin). It is immutable and safe for concurrent
 // use; Predict, Margin and Explain do not allocate.
 type Logistic struct {
 	names     []string
@@ -63,16 +64,28 @@ func (m *Logistic) FeatureNames() []string { return m.names }
 // Predict returns the probability of fraud for x.
 func (m *Logistic) Predict(x []float64) float64 { return sigmoid(m.Margin(x)) }
 
+// maxStandardised bounds a standardised input, so that infinite or absurd
+// values give an extreme but finite margin rather than ±Inf or NaN.
+const maxStandardised = 1e6
+
+// term returns feature j's term w_j·z_j of the margin for value v.
+func (m *Logistic) term(j int, v float64) float64 {
+	if v != v {
+		return 0 // missing counts as the mean
+	}
+	z := (v - m.mean[j]) / m.std[j]
+	z = min(max(z, -maxStandardised), maxStandardised) // also maps ±Inf
+	return m.weights[j] * z
+}
+
 // Margin returns the log-odds of fraud for x.
 func (m *Logistic) Margin(x []float64) float64 {
 	x = x[:len(m.names)]
-	z := m.intercept
+	margin := m.intercept
 	for j, v := range x {
-		if v == v {
-			z += m.weights[j] * ((v - m.mean[j]) / m.std[j])
-		}
+		margin += m.term(j, v)
 	}
-	return z
+	return margin
 }
 
 // Explain writes w_j·(x_j − mean_j)/std_j into contrib[j] and returns
@@ -83,11 +96,8 @@ func (m *Logistic) Explain(x, contrib []float64) (margin, bias float64) {
 	contrib = contrib[:len(m.names)]
 	margin = m.intercept
 	for j, v := range x {
-		contrib[j] = 0
-		if v == v {
-			contrib[j] = m.weights[j] * ((v - m.mean[j]) / m.std[j])
-			margin += contrib[j]
-		}
+		contrib[j] = m.term(j, v)
+		margin += contrib[j]
 	}
 	return margin, m.intercept
 }
