@@ -442,6 +442,78 @@ check_hadolint() {
   fi
 }
 
+# dockerfile_policy FILE: a few rules every vigil image must meet, as hadolint-style JSON. It is
+# no substitute for hadolint (which is not installable here); it runs whether or not hadolint does.
+#   DF001 high    the final stage runs as root (no USER, or USER root/0)
+#   DF002 medium  a base image without a tag or digest, or :latest
+#   DF003 high    ENV or ARG gives a secret-looking variable (KEY, SECRET, TOKEN, PASSWORD) a value
+#   DF004 medium  ADD from a URL (unverified download)
+#   DF005 high    COPY or ADD of .env, *.pem or *.key
+#   DF006 low     no HEALTHCHECK
+dockerfile_policy() {
+  awk -v file="$1" '
+    function emit(line, code, level, msg) {
+      printf "%s{\"file\":\"%s\",\"line\":%d,\"code\":\"%s\",\"level\":\"%s\",\"message\":\"%s\"}", (n++ ? "," : ""), file, line, code, level, msg
+    }
+    function secretish(name) { return toupper(name) ~ /(KEY|SECRET|TOKEN|PASSWORD|PASSWD)/ }
+    BEGIN { printf "[" }
+    /^[[:space:]]*#/ { next }
+    {
+      instr = toupper($1)
+      if (instr == "FROM") {
+        user = ""; userline = NR; image = $2
+        for (i = 3; i < NF; i++) if (toupper($i) == "AS") stages[tolower($(i + 1))] = 1
+        if (!(tolower(image) in stages) && tolower(image) != "scratch") {
+          if (image ~ /:latest(@|$)/) emit(NR, "DF002", "warning", "base image " image " uses the latest tag")
+          else if (image !~ /[:@]/) emit(NR, "DF002", "warning", "base image " image " has no tag or digest")
+        }
+      } else if (instr == "USER") {
+        user = $2; userline = NR
+      } else if (instr == "ENV" || instr == "ARG") {
+        if ($2 !~ /=/ && NF >= 3 && secretish($2)) emit(NR, "DF003", "error", instr " sets " $2 " in an image layer")
+        for (i = 2; i <= NF; i++) {
+          split($i, kv, "=")
+          if ($i ~ /=./ && secretish(kv[1])) emit(NR, "DF003", "error", instr " sets " kv[1] " in an image layer")
+        }
+      } else if (instr == "ADD" && $0 ~ /https?:\/\//) {
+        emit(NR, "DF004", "warning", "ADD downloads from a URL without verifying it")
+      } else if (instr == "HEALTHCHECK") {
+        healthcheck = 1
+      }
+      if ((instr == "COPY" || instr == "ADD") && $0 ~ /(^|[[:space:]\/])\.env([[:space:]]|$)|\.pem([[:space:]]|$)|\.key([[:space:]]|$)/) {
+        emit(NR, "DF005", "error", "copies a secret file into the image")
+      }
+    }
+    END {
+      if (user == "" || user ~ /^(root|0)(:|$)/) emit(userline, "DF001", "error", "the final stage runs as root: add USER with a non-root uid")
+      if (!healthcheck) emit(NR, "DF006", "info", "no HEALTHCHECK")
+      print "]"
+    }' "$target/$1"
+}
+
+check_dockerfile_policy() {
+  local start report=$reports/dockerfile-policy_$stamp.json files=() f
+  start=$(now_us)
+  while IFS= read -r -d '' f; do
+    case ${f##*/} in Dockerfile | Dockerfile.* | *.Dockerfile) files+=("$f") ;; esac
+  done < <(candidate_files)
+  if ((${#files[@]} == 0)); then record "dockerfile policy" dockerfile-policy skipped "" "" "" "$start" "no Dockerfile"; return; fi
+  # One JSON array per file, merged into one.
+  {
+    printf '['
+    local sep=""
+    for f in "${files[@]}"; do
+      local items
+      items=$(dockerfile_policy "$f")
+      items=${items#[}
+      items=${items%]}
+      [[ -n $items ]] && { printf '%s%s' "$sep" "$items"; sep=","; }
+    done
+    printf ']\n'
+  } >"$report"
+  record "dockerfile policy" dockerfile-policy ran "built-in" hadolint-json "$report" "$start" "${#files[@]} Dockerfile(s); a minimal check, not a substitute for hadolint"
+}
+
 # trivy and semgrep are not pinned here (the Go module proxy refuses trivy; semgrep is not a Go
 # tool): they run only when someone installed them, and a failure of theirs is reported as a
 # skip with the reason rather than failing the scan.
@@ -509,6 +581,7 @@ case $mode in
     check_terraform
     check_shellcheck
     check_hadolint
+    check_dockerfile_policy
     check_trivy
     check_semgrep
     ;;

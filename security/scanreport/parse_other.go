@@ -112,7 +112,8 @@ func parseShellcheck(data []byte, rel func(string) string) ([]Finding, error) {
 	return out, nil
 }
 
-// parseHadolint reads hadolint's JSON report (-f json).
+// parseHadolint reads hadolint's JSON report (-f json), and the same format from the scan
+// script's built-in Dockerfile policy check; the tool name comes from the manifest.
 func parseHadolint(data []byte, rel func(string) string) ([]Finding, error) {
 	var rep []struct {
 		File    string `json:"file"`
@@ -127,7 +128,7 @@ func parseHadolint(data []byte, rel func(string) string) ([]Finding, error) {
 	var out []Finding
 	for _, r := range rep {
 		out = append(out, Finding{
-			Tool: "hadolint", Rule: r.Code, Severity: lintSeverity(r.Level),
+			Rule: r.Code, Severity: lintSeverity(r.Level),
 			Path: rel(r.File), Line: r.Line, Message: r.Message,
 		})
 	}

@@ -1,6 +1,7 @@
-// Command vulnerable is a fixture for security/security-scan.sh: every weakness in it is
-// planted on purpose, so that the scanner's own test can prove each one is found. It is its
-// own module under testdata/, so it is never built into vigil and the project's scans skip it.
+// Command vulnerable is a fixture for security/security-scan.sh: every weakness in it, and in
+// the Dockerfile, insecure.tf and copyleft/ beside it, is planted on purpose, so that the
+// scanner's own test can prove each one is found. It is its own module under testdata/, so it
+// is never built into vigil and the project's scans skip it.
 // The key below is fake: it was made up for this fixture and grants access to nothing.
 package main
 
