@@ -28,6 +28,7 @@ func TestPredictorMatchesTrainer(t *testing.T) {
 	for _, o := range []GBDTOptions{
 		{MaxTrees: 40},
 		{MaxTrees: 40, Subsample: 0.7, ColSample: 0.5, MaxLeaves: 9, ScalePosWeight: 5, Seed: 9},
+		{MaxTrees: 40, MaxDepth: 3, Gamma: 0.5, Lambda: 3, MinChildWeight: 5, MaxBins: 16},
 	} {
 		m, margins, err := trainGBDT(context.Background(), d, nil, o, nil)
 		if err != nil {
@@ -45,9 +46,10 @@ func TestPredictorMatchesTrainer(t *testing.T) {
 }
 
 func TestTrainGBDTDeterministic(t *testing.T) {
-	d := synthetic(20000, 8, 5)
-	v := synthetic(5000, 8, 6)
-	o := GBDTOptions{MaxTrees: 30, Subsample: 0.8, ColSample: 0.7, Seed: 11, EarlyStoppingMetric: MetricAUC}
+	// Large enough that histograms and split searches run in parallel.
+	d := synthetic(16000, 10, 5)
+	v := synthetic(4000, 10, 6)
+	o := GBDTOptions{MaxTrees: 15, Subsample: 0.8, ColSample: 0.7, Seed: 11, EarlyStoppingMetric: MetricAUC}
 	train := func(procs, workers int) []treeSpec {
 		t.Helper()
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
@@ -60,7 +62,7 @@ func TestTrainGBDTDeterministic(t *testing.T) {
 		return m.specs()
 	}
 	want := train(2, 2)
-	for _, c := range []struct{ procs, workers int }{{2, 2}, {1, 1}, {1, 4}, {2, 1}} {
+	for _, c := range []struct{ procs, workers int }{{2, 2}, {1, 1}, {2, 1}} {
 		if got := train(c.procs, c.workers); !sameSpecs(got, want) {
 			t.Errorf("GOMAXPROCS %d, %d workers: model differs from the first run", c.procs, c.workers)
 		}
@@ -199,6 +201,33 @@ func TestTrainGBDTMissingValues(t *testing.T) {
 	for _, v := range []float64{0, 16, 1e9, -1e9} {
 		if p := m.Predict([]float64{v}); p > 0.05 {
 			t.Errorf("P(%v) = %v, want ~0", v, p)
+		}
+	}
+}
+
+func TestTrainGBDTRowWeights(t *testing.T) {
+	// Weight 2 on a row is the same as the row twice.
+	d := synthetic(3000, 5, 12)
+	twice := &Dataset{Names: d.Names, Rows: 2 * d.Rows}
+	d.W = make([]float64, d.Rows)
+	for i := range d.Rows {
+		d.W[i] = 2
+		twice.X = append(twice.X, d.Row(i)...)
+		twice.X = append(twice.X, d.Row(i)...)
+		twice.Y = append(twice.Y, d.Y[i], d.Y[i])
+	}
+	o := GBDTOptions{MaxTrees: 10, MaxDepth: 4}
+	a, err := TrainGBDT(context.Background(), d, nil, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := TrainGBDT(context.Background(), twice, nil, o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range d.Rows {
+		if x, y := a.Margin(d.Row(i)), b.Margin(d.Row(i)); math.Abs(x-y) > 1e-9 {
+			t.Fatalf("row %d: weighted margin %v, duplicated %v", i, x, y)
 		}
 	}
 }
