@@ -26,7 +26,7 @@ fmt-check:
 # --- Security (docs/SECURITY.md). The scanners are pinned by tools/go.mod and built on first use.
 
 # Tests that prove a security control carry one of these words in their name (CONTRIBUTING.md).
-SECURITY_TESTS ?= Security|Auth|Valid|Fuzz|Audit|Pseudonym|Secret|CardNumber|Encrypt|Signature|Redact|RateLimit|TLS
+SECURITY_TESTS ?= Security|Auth|Valid|Fuzz|Audit|Pseudonym|Secret|CardNumber|Encrypt|Signature|Refuse|Redact|RateLimit|TLS
 
 .PHONY: security-scan-local secrets-check test-security
 
