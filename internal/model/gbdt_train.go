@@ -15,8 +15,8 @@ type trainer struct {
 	binner     *binner
 	bins       []uint8 // column-major: bins[f*rows+i]
 	grad, hess []float64
-	og, oh     []float64 // a node's gradients, gathered in row order
-	work, tmp  []int32   // the rows growing the current tree, partitioned by node
+	gh         []gradPair // a node's gradients, gathered in row order
+	work, tmp  []int32    // the rows growing the current tree, partitioned by node
 	splitBuf   []split
 	pool       histPool
 	workers    int
@@ -87,8 +87,7 @@ func trainGBDT(ctx context.Context, train, valid *Dataset, o GBDTOptions, progre
 		workers:  o.Workers,
 		grad:     make([]float64, n),
 		hess:     make([]float64, n),
-		og:       make([]float64, n),
-		oh:       make([]float64, n),
+		gh:       make([]gradPair, n),
 		work:     make([]int32, 0, n),
 		tmp:      make([]int32, 0, n),
 		splitBuf: make([]split, len(train.Names)),

@@ -17,6 +17,10 @@ type featureHist [256]binStat
 // for the current tree are filled in.
 type hist []featureHist
 
+// gradPair is a row's gradient and hessian, gathered side by side so the
+// histogram loop reads one stream.
+type gradPair struct{ g, h float64 }
+
 // histPool recycles node histograms; a tree needs at most one per open leaf.
 type histPool struct {
 	features int
@@ -47,9 +51,9 @@ const minParallelWork = 1 << 15
 // feature's histogram is accumulated in row order by exactly one goroutine,
 // so the result is the same for any number of workers.
 func (t *trainer) buildHist(h hist, rows []int32, feats []int) {
-	og, oh := t.og[:len(rows)], t.oh[:len(rows)]
+	gh := t.gh[:len(rows)]
 	for i, r := range rows {
-		og[i], oh[i] = t.grad[r], t.hess[r]
+		gh[i] = gradPair{t.grad[r], t.hess[r]}
 	}
 	workers := t.workers
 	if len(rows)*len(feats) < minParallelWork {
@@ -62,9 +66,9 @@ func (t *trainer) buildHist(h hist, rows []int32, feats []int) {
 		clear(fh[:t.binner.numBins(f)])
 		col := t.bins[f*n : (f+1)*n]
 		for i, r := range rows {
-			s := &fh[col[r]]
-			s.g += og[i]
-			s.h += oh[i]
+			s, p := &fh[col[r]], gh[i]
+			s.g += p.g
+			s.h += p.h
 			s.n++
 		}
 	})
