@@ -1,6 +1,10 @@
 package model
 
-import "math"
+import (
+	"fmt"
+	"math"
+	"runtime"
+)
 
 // Model is what the scoring pipeline needs from a trained model. *GBDT and
 // *Logistic implement it. All methods are safe for concurrent use and do not
@@ -51,3 +55,23 @@ func sigmoid(m float64) float64 {
 
 // logit is the inverse of sigmoid.
 func logit(p float64) float64 { return math.Log(p / (1 - p)) }
+
+// PredictDataset returns m's probability for every row of d, computed on
+// GOMAXPROCS goroutines. d's feature names must equal m's, in order; the
+// error wraps ErrInvalidData otherwise.
+func PredictDataset(m Model, d *Dataset) ([]float64, error) {
+	if d == nil || !sameNames(m.FeatureNames(), d.Names) {
+		return nil, fmt.Errorf("%w: dataset features differ from the model's", ErrInvalidData)
+	}
+	if d.Rows < 0 || len(d.X) != d.Rows*len(d.Names) {
+		return nil, fmt.Errorf("%w: X has %d values, want rows*features = %d*%d", ErrInvalidData, len(d.X), d.Rows, len(d.Names))
+	}
+	out := make([]float64, d.Rows)
+	parallelFor(chunks(d.Rows), runtime.GOMAXPROCS(0), func(c int) {
+		lo, hi := chunkRange(c, d.Rows)
+		for i := lo; i < hi; i++ {
+			out[i] = m.Predict(d.Row(i))
+		}
+	})
+	return out, nil
+}

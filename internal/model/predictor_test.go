@@ -183,3 +183,47 @@ func TestDeepTreesUsePointerLayout(t *testing.T) {
 		}
 	}
 }
+
+func TestSingleLeafTrees(t *testing.T) {
+	leaf := func(v float64) treeSpec {
+		return treeSpec{Feature: []int{0}, Threshold: []float64{0}, Left: []int{-1}, Right: []int{-1},
+			MissingLeft: []bool{false}, Value: []float64{v}, Cover: []float64{1}}
+	}
+	var specs []treeSpec
+	want := -1.0
+	for k := range 9 { // a block of eight and one more
+		specs = append(specs, leaf(float64(k)))
+		want += float64(k)
+	}
+	m, err := compileGBDT([]string{"a", "b"}, -1, specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	contrib := []float64{5, 5}
+	x := []float64{1, math.NaN()}
+	margin, bias := m.Explain(x, contrib)
+	if got := m.Margin(x); got != want || margin != want || bias != want || contrib[0] != 0 || contrib[1] != 0 {
+		t.Errorf("Margin %v, Explain %v/%v %v; want %v and no contributions", got, margin, bias, contrib, want)
+	}
+}
+
+func TestPredictDataset(t *testing.T) {
+	d := synthetic(40000, 5, 3)
+	m, err := TrainGBDT(context.Background(), synthetic(2000, 5, 4), nil, GBDTOptions{MaxTrees: 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := PredictDataset(m, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range d.Rows {
+		if got[i] != m.Predict(d.Row(i)) {
+			t.Fatalf("row %d: %v, Predict %v", i, got[i], m.Predict(d.Row(i)))
+		}
+	}
+	d.Names = []string{"x", "y", "z", "u", "v"}
+	if _, err := PredictDataset(m, d); !errors.Is(err, ErrInvalidData) {
+		t.Errorf("other features: err = %v", err)
+	}
+}

@@ -39,8 +39,8 @@ type Reason struct {
 
 // TopReasons returns, in dst[:0], the at most k features with the largest
 // positive contributions (those that pushed the score towards fraud),
-// largest first, lower feature index first on ties. It does not allocate when
-// cap(dst) >= k.
+// largest first, lower feature index first on ties; names[f] names feature f
+// and must be as long as contrib. It does not allocate when cap(dst) >= k.
 func TopReasons(names []string, contrib []float64, k int, dst []Reason) []Reason {
 	dst = dst[:0]
 	if k <= 0 {
