@@ -13,11 +13,11 @@ import (
 const FormatVersion = 1
 
 // Feature names one model input and the version of its definition in the
-// feature engine, so a model is never fed a feature computed differently from
-// the one it was trained on.
+// feature engine (internal/feature's Def.Version), so a model is never fed a
+// feature computed differently from the one it was trained on.
 type Feature struct {
 	Name    string `json:"name"`
-	Version int    `json:"version"`
+	Version string `json:"version"`
 }
 
 // TrainingSummary describes the data a model was trained on.
@@ -220,8 +220,8 @@ func checkFeatures(fs []Feature) error {
 		if f.Name == "" || seen[f.Name] {
 			return fmt.Errorf("%w: feature %d name %q is empty or repeated", ErrInvalidModel, i, f.Name)
 		}
-		if f.Version < 1 {
-			return fmt.Errorf("%w: feature %q has version %d, want >= 1", ErrInvalidModel, f.Name, f.Version)
+		if f.Version == "" {
+			return fmt.Errorf("%w: feature %q has no definition version", ErrInvalidModel, f.Name)
 		}
 		seen[f.Name] = true
 	}
@@ -248,12 +248,13 @@ func featureNames(fs []Feature) []string {
 	return names
 }
 
-// Features returns version-1 feature descriptions for names, a convenience
-// for callers whose feature engine does not version its definitions yet.
+// Features returns feature descriptions for names, all with definition
+// version "1": a convenience for tests and for models whose inputs are not
+// versioned (an XGBoost import).
 func Features(names []string) []Feature {
 	fs := make([]Feature, len(names))
 	for i, n := range names {
-		fs[i] = Feature{Name: n, Version: 1}
+		fs[i] = Feature{Name: n, Version: "1"}
 	}
 	return fs
 }

@@ -75,7 +75,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 				t.Errorf("kind %q version %q, saved as %q", g.Kind(), g.Version(), f.Version())
 			}
 			if !g.Signed || g.SHA256 != f.SHA256 || !g.CreatedAt.Equal(f.CreatedAt) || g.Training != f.Training ||
-				g.Metrics["auc_roc"] != 0.91 || len(g.Features) != 5 || g.Features[2] != (Feature{Name: "f02", Version: 1}) {
+				g.Metrics["auc_roc"] != 0.91 || len(g.Features) != 5 || g.Features[2] != (Feature{Name: "f02", Version: "1"}) {
 				t.Errorf("metadata did not survive: %+v", g)
 			}
 			if (kind == KindGBDT) != (g.GBDTOptions != nil) || (kind == KindLogistic) != (g.LogisticOptions != nil) {
@@ -168,7 +168,8 @@ func TestLoadRefusesBadDocuments(t *testing.T) {
 		{"cycle", envelopeOf(setFirst(content, "right", "0")), ErrInvalidModel},
 		{"tree arrays differ", envelopeOf(setFirst(content, "cover", "1,2")), ErrInvalidModel},
 		{"no features", envelopeOf(content[:strings.Index(content, `"features":[`)+len(`"features":[`)] + content[strings.Index(content, `],"training"`):]), ErrInvalidModel},
-		{"feature version 0", envelopeOf(strings.Replace(content, `"version":1`, `"version":0`, 1)), ErrInvalidModel},
+		{"feature version empty", envelopeOf(strings.Replace(content, `"version":"1"`, `"version":""`, 1)), ErrInvalidModel},
+		{"feature version a number", envelopeOf(strings.Replace(content, `"version":"1"`, `"version":1`, 1)), ErrInvalidModel},
 		{"missing model", envelopeOf(content[:strings.Index(content, `,"gbdt":`)] + "}"), ErrInvalidModel},
 		{"positives above rows", envelopeOf(strings.Replace(content, `"positives":40`, `"positives":4000`, 1)), ErrInvalidModel},
 		{"null content", envelopeOf("null"), ErrUnsupported},
