@@ -68,8 +68,9 @@ func LineChart(title, xLabel, yLabel string, curves []Curve, diagonal bool) (tem
 		p.Add(l)
 	}
 	for i, c := range curves {
-		xys := make(plotter.XYs, len(c.Points))
-		for j, pt := range c.Points {
+		pts := thin(c.Points, maxCurvePoints)
+		xys := make(plotter.XYs, len(pts))
+		for j, pt := range pts {
 			xys[j] = plotter.XY{X: pt.X, Y: pt.Y}
 		}
 		l, err := plotter.NewLine(xys)
@@ -84,6 +85,34 @@ func LineChart(title, xLabel, yLabel string, curves []Curve, diagonal bool) (tem
 	p.Legend.Top = !diagonal
 	p.Legend.Left = false
 	return svg(p, plotWidth, plotHeight)
+}
+
+// maxCurvePoints bounds the points drawn per curve: a test week has tens of thousands of
+// thresholds, far more than a plot can show, and each would cost bytes in the report.
+const maxCurvePoints = 400
+
+// thin keeps at most n points of a curve, always the first and the last, dropping points
+// that lie closer than 1/n (in either axis) to the previous kept one.
+func thin(pts []Point, n int) []Point {
+	if len(pts) <= n {
+		return pts
+	}
+	step := 1 / float64(n)
+	out := []Point{pts[0]}
+	for _, p := range pts[1 : len(pts)-1] {
+		last := out[len(out)-1]
+		if abs(p.X-last.X) >= step || abs(p.Y-last.Y) >= step {
+			out = append(out, p)
+		}
+	}
+	return append(out, pts[len(pts)-1])
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // Histogram draws the distribution of values per named group as overlaid, normalised

@@ -40,6 +40,24 @@ func sampleModel() Model {
 	}
 }
 
+func TestThinKeepsEndsAndBoundsPoints(t *testing.T) {
+	var pts []Point
+	for i := range 100000 {
+		x := float64(i) / 99999
+		pts = append(pts, Point{X: x, Y: x * x})
+	}
+	out := thin(pts, maxCurvePoints)
+	if len(out) > 2*maxCurvePoints+2 || len(out) < maxCurvePoints/2 {
+		t.Fatalf("thinned to %d points", len(out))
+	}
+	if out[0] != pts[0] || out[len(out)-1] != pts[len(pts)-1] {
+		t.Fatal("first and last points must stay")
+	}
+	if short := pts[:10]; len(thin(short, maxCurvePoints)) != 10 {
+		t.Fatal("short curves must stay whole")
+	}
+}
+
 func TestWriteModel(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteModel(&buf, sampleModel()); err != nil {
