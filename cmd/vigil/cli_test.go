@@ -134,3 +134,99 @@ func TestShellGenerateBadFlagsWriteNothing(t *testing.T) {
 		t.Fatalf("bad flags left files behind: %v", entries)
 	}
 }
+
+func TestShellDemo(t *testing.T) {
+	dir := t.TempDir()
+	r := sh(t, dir, "vigil demo --data-dir out --customers 300 --terminals 600 --days 40")
+	if r.code != 0 {
+		t.Fatalf("demo: code %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"1/4", "2/4", "3/4", "4/4", "AUC ROC", "out/report.html"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	for _, f := range []string{"out/history.csv", "out/model.json", "out/report.html"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("demo did not write %s: %v", f, err)
+		}
+	}
+	r = sh(t, dir, "vigil model verify out/model.json")
+	if r.code != 0 {
+		t.Fatalf("the demo's model does not verify: %s", r.stderr)
+	}
+}
+
+func TestShellTrainEvaluateAndModelFiles(t *testing.T) {
+	dir := t.TempDir()
+	r := sh(t, dir, `vigil generate --customers 400 --terminals 800 --days 45 --seed 2 --out h.csv >/dev/null &&
+vigil train --data h.csv --train-start 2018-04-17 --out m.json --trees 30 --json`)
+	if r.code != 0 {
+		t.Fatalf("train: code %d\n%s", r.code, r.stderr)
+	}
+	var tr struct {
+		ModelVersion string             `json:"model_version"`
+		Metrics      map[string]float64 `json:"metrics"`
+	}
+	if err := json.Unmarshal([]byte(lastLine(r.stdout)), &tr); err != nil || !strings.HasPrefix(tr.ModelVersion, "gbdt-") {
+		t.Fatalf("train --json: %q (%v)", lastLine(r.stdout), err)
+	}
+	if tr.Metrics["auc_roc"] <= 0.5 {
+		t.Errorf("train recorded AUC %v", tr.Metrics["auc_roc"])
+	}
+
+	// evaluate the saved model; its figures equal what train recorded (same period).
+	r = sh(t, dir, "vigil evaluate --model m.json --data h.csv --test-start 2018-05-01 --json --scores-out s.csv --report r.html")
+	if r.code != 0 {
+		t.Fatalf("evaluate: code %d\n%s", r.code, r.stderr)
+	}
+	var ev struct {
+		Folds []struct {
+			AUCROC float64 `json:"auc_roc"`
+		} `json:"folds"`
+		Mean struct {
+			AUCROC           float64 `json:"auc_roc"`
+			AveragePrecision float64 `json:"average_precision"`
+			CardPrecision    float64 `json:"card_precision_at_100"`
+		} `json:"mean"`
+	}
+	if err := json.Unmarshal([]byte(lastLine(r.stdout)), &ev); err != nil || len(ev.Folds) != 1 {
+		t.Fatalf("evaluate --json: %q (%v)", lastLine(r.stdout), err)
+	}
+	if ev.Mean.AUCROC != tr.Metrics["auc_roc"] || ev.Mean.AveragePrecision != tr.Metrics["average_precision"] {
+		t.Errorf("evaluate %+v disagrees with train %+v on the same period", ev.Mean, tr.Metrics)
+	}
+	r = sh(t, dir, "head -1 s.csv; tail -n +2 s.csv | cut -d, -f1 | sort -u; grep -c '<svg' r.html")
+	if lines := strings.Fields(r.stdout); len(lines) != 3 || lines[0] != "fold,transaction_id,score" || lines[1] != "1" || lines[2] != "4" {
+		t.Errorf("scores / report: %q", r.stdout)
+	}
+
+	// Two folds, trained per fold.
+	r = sh(t, dir, "vigil evaluate --data h.csv --test-start 2018-04-24 --folds 2 --trees 20 --json")
+	if r.code != 0 || !strings.Contains(lastLine(r.stdout), `"std"`) {
+		t.Fatalf("evaluate --folds 2: code %d %s\n%s", r.code, lastLine(r.stdout), r.stderr)
+	}
+
+	// Signing: keygen, sign, verify with the key; a tampered or unsigned file is refused.
+	r = sh(t, dir, `vigil model keygen --private-out sk.key > pk.txt &&
+VIGIL_MODEL_SIGNING_KEY_FILE=sk.key vigil model sign --in m.json --out ms.json &&
+VIGIL_MODEL_PUBKEY=$(cat pk.txt) vigil model verify ms.json`)
+	if r.code != 0 || !strings.Contains(r.stdout, "signature verified") {
+		t.Fatalf("sign/verify: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "sk.key")); st == nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode = %v, want 0600", st.Mode().Perm())
+	}
+	r = sh(t, dir, `VIGIL_MODEL_PUBKEY=$(cat pk.txt) vigil model verify m.json`)
+	if r.code != 1 || !strings.Contains(r.stderr, "unsigned") {
+		t.Errorf("unsigned model with a key configured: code %d, %q", r.code, r.stderr)
+	}
+	r = sh(t, dir, `sed 's/"learning_rate":0.1/"learning_rate":0.2/' ms.json > tampered.json && ! cmp -s ms.json tampered.json && vigil model verify tampered.json`)
+	if r.code != 1 || !strings.Contains(r.stderr, "refused") {
+		t.Errorf("tampered model: code %d, %q", r.code, r.stderr)
+	}
+	r = sh(t, dir, "vigil evaluate --model tampered.json --data h.csv --test-start 2018-05-01")
+	if r.code != 1 || !strings.Contains(r.stderr, "refused") {
+		t.Errorf("evaluate with a tampered model: code %d, %q", r.code, r.stderr)
+	}
+}

@@ -71,7 +71,7 @@ func WriteModel(w io.Writer, m Model) error {
 	if v.HistSVG, err = Histogram("Score distribution per class (test)", "score", groups, 50); err != nil {
 		return fmt.Errorf("histogram: %w", err)
 	}
-	if v.ImportanceSVG, err = BarChart("Feature importance (total gain share)", "share", m.Importance); err != nil {
+	if v.ImportanceSVG, err = BarChart("Feature importance (share of mean |contribution| on test)", "share", m.Importance); err != nil {
 		return fmt.Errorf("importance plot: %w", err)
 	}
 	return modelTemplate.Execute(w, v)
