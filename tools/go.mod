@@ -1,3 +1,8 @@
+// The security scanners, pinned by the tool directives below. A module of its own, so their
+// large dependency graphs never enter vigil's: security/security-scan.sh runs each one with
+// go tool -modfile=tools/go.mod -n NAME. Update one with
+//   cd tools && go get -tool MODULE@VERSION && go mod tidy
+// then run security/security-scan.sh full. See docs/SECURITY.md, "Security scanning".
 module github.com/vigil-fraud/vigil/tools
 
 go 1.26.0
