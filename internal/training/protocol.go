@@ -2,6 +2,7 @@ package training
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -161,12 +162,10 @@ func countFraud(t *Table, rows []int) int {
 // splitByCustomer holds out about frac of the customers of rows, chosen by a seeded hash.
 func splitByCustomer(t *Table, rows []int, frac float64, seed uint64) (fit, valid []int) {
 	cut := uint64(frac * float64(math.MaxUint32))
+	var s [8]byte
+	binary.LittleEndian.PutUint64(s[:], seed)
 	for _, i := range rows {
 		h := fnv.New64a()
-		var s [8]byte
-		for k := range s {
-			s[k] = byte(seed >> (8 * k))
-		}
 		h.Write(s[:])
 		h.Write([]byte(t.Customer[i]))
 		if h.Sum64()&math.MaxUint32 < cut {
