@@ -1,0 +1,59 @@
+// Package memory is vigil's embedded feature state: the histories of every customer and
+// terminal (package feature/window) in this process's memory, persisted by a snapshot plus an
+// append-only log of the operations applied since, so the state survives a restart.
+//
+// It implements fraud.FeatureState, and window.Local so the feature engine reads histories in
+// place under a read lock: computing features takes no copy and no allocation.
+//
+// # Files
+//
+// In Options.Dir: "snapshot", the whole state and the sequence number of the last operation it
+// covers, written atomically (a temporary file synced and renamed, then the directory
+// synced); and log segments "log-<first sequence number>", each operation (observe, label,
+// sweep) one record:
+//
+//	length:u32le  crc:u32le  payload[length]      crc = CRC-32C (Castagnoli) of length and payload
+//	payload: seq:u64le op:u8 fields...
+//
+// A snapshot seals the current segment, starts the next one, writes the state and then
+// deletes the segments it covers (log compaction). Snapshots are taken when the log since the
+// last one exceeds Options.SnapshotBytes, and on Close.
+//
+// # Recovery
+//
+// Open loads the snapshot and replays the log records after its sequence number. The end of
+// the newest segment may hold a torn record (a crash while appending): an incomplete header
+// or payload, a zero-filled tail, or a last record whose checksum fails. It is dropped and
+// the segment truncated there, so the state is exactly that of the complete records. Any
+// other damage - a bad checksum or length with more records after it, a gap in the sequence
+// numbers, a torn record in a sealed segment, a corrupt snapshot - makes Open fail with an
+// error wrapping ErrCorrupt that names the file and offset: operations are never silently
+// skipped, since a state missing an operation in the middle would differ from every state
+// the engine actually had. The operator then decides (move the log aside and accept losing
+// its operations, or rebuild the state by replaying history, the state being derived data).
+//
+// # Durability (Options.Sync)
+//
+//   - SyncInterval (default): records are buffered and written and fsynced every
+//     Options.SyncEvery (default 1 s), like Redis' "appendfsync everysec". A process crash
+//     or a power loss loses at most the operations of the last interval; every operation
+//     before stays.
+//   - SyncAlways: each record is written and fsynced before Observe, Label or Sweep returns:
+//     nothing acknowledged is ever lost, at the cost of one fsync per operation
+//     (milliseconds on most disks: use it only for low rates).
+//   - SyncNever: records are written to the OS every SyncEvery but never fsynced: a process
+//     crash loses at most an interval, a power loss what the OS had not written back.
+//
+// A failed write makes the state refuse every later change (the error is returned by each
+// call), so the log never has a hole.
+//
+// # Concurrency and pauses
+//
+// One read-write lock guards the state: Compute reads in parallel, changes are serial. A
+// snapshot encodes the state under the write lock (about a millisecond per 1,500 entities,
+// so ~10 ms for the handbook's 15,000) and writes the file outside it. The directory must not
+// be used by two processes at once.
+//
+// The package does not compute features (package feature does) nor share state between
+// instances (state/redis does).
+package memory
