@@ -78,6 +78,7 @@ func (c *Customer) UnmarshalBinary(b []byte) error {
 		}
 		prev = e.Time
 		c.events.buf[i] = e
+		c.cents += e.Cents()
 	}
 	c.events.n = int32(n)
 	c.folded = d.folded()
@@ -125,6 +126,9 @@ func (t *Terminal) UnmarshalBinary(b []byte) error {
 		}
 		prev = e.Time
 		t.events.buf[i] = e
+		if e.Fraud() {
+			t.frauds++
+		}
 	}
 	t.events.n = int32(n)
 	t.folded = d.folded()

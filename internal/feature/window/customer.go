@@ -27,6 +27,7 @@ const maxDevices = 4
 // Customer is one customer's history. The zero value is an empty history.
 type Customer struct {
 	events  ring[CustomerEvent]
+	cents   uint64             // sum of the amounts of the events kept
 	last    uint32             // time of the newest transaction observed (valid when seen)
 	seen    bool               // a transaction was observed (possibly expired since)
 	country [2]byte            // country of the newest transaction; zero when it had none
@@ -39,6 +40,10 @@ func (c *Customer) Len() int { return c.events.len() }
 
 // At returns the i-th event kept, in time order (0 is the oldest; ties in arrival order).
 func (c *Customer) At(i int) *CustomerEvent { return c.events.at(i) }
+
+// Cents returns the sum of the amounts (in cents) of the events kept: with Len, the totals
+// from which a window's aggregates follow by scanning only the events outside it.
+func (c *Customer) Cents() uint64 { return c.cents }
 
 // Last returns the time of the newest transaction the customer was seen with (even if it has
 // expired from the windows since), and whether there was one.
@@ -103,10 +108,13 @@ func (c *Customer) Add(o *Observation, lim *Limits) {
 			c.fold(e)
 			return
 		}
-		c.fold(r.popFront())
+		old := r.popFront()
+		c.cents -= old.Cents()
+		c.fold(old)
 		p--
 	}
 	r.insert(p, e)
+	c.cents += e.Cents()
 	c.expire(cutoff)
 }
 
@@ -122,7 +130,8 @@ func (c *Customer) expire(cutoff int64) {
 	r := &c.events
 	dropped := false
 	for r.n > 0 && int64(r.buf[r.head].Time) <= cutoff {
-		r.popFront()
+		old := r.popFront()
+		c.cents -= old.Cents()
 		dropped = true
 	}
 	if dropped {

@@ -23,6 +23,7 @@ func (e *TerminalEvent) idHash() uint32 { return e.aux >> 8 }
 // Terminal is one terminal's history. The zero value is an empty history.
 type Terminal struct {
 	events ring[TerminalEvent]
+	frauds int32   // events kept that are labelled fraud
 	folded *folded // frauds of the events beyond Limits.MaxEvents, by day
 }
 
@@ -31,6 +32,10 @@ func (t *Terminal) Len() int { return t.events.len() }
 
 // At returns the i-th event kept, in time order (0 is the oldest; ties in arrival order).
 func (t *Terminal) At(i int) *TerminalEvent { return t.events.at(i) }
+
+// Frauds returns how many of the events kept are labelled fraud: with Len, the totals from
+// which a window's aggregates follow by scanning only the events outside it.
+func (t *Terminal) Frauds() int { return int(t.frauds) }
 
 // Folded returns the count and frauds of the folded events in (lo, hi] (zero when none
 // were folded); see the package documentation for the bound of this approximation.
@@ -66,7 +71,11 @@ func (t *Terminal) Add(o *Observation, lim *Limits) {
 			t.fold(e)
 			return
 		}
-		t.fold(r.popFront())
+		old := r.popFront()
+		if old.Fraud() {
+			t.frauds--
+		}
+		t.fold(old)
 		p--
 	}
 	r.insert(p, e)
@@ -94,9 +103,13 @@ func (t *Terminal) Label(o *Observation, isFraud bool) bool {
 	}
 	if match >= 0 {
 		e := r.at(match)
+		if e.Fraud() {
+			t.frauds--
+		}
 		e.aux = e.aux&^flagFraud | flagLabelled
 		if isFraud {
 			e.aux |= flagFraud
+			t.frauds++
 		}
 		return true
 	}
@@ -126,7 +139,9 @@ func (t *Terminal) expire(cutoff int64) {
 	r := &t.events
 	dropped := false
 	for r.n > 0 && int64(r.buf[r.head].Time) <= cutoff {
-		r.popFront()
+		if old := r.popFront(); old.Fraud() {
+			t.frauds--
+		}
 		dropped = true
 	}
 	if dropped {

@@ -182,6 +182,24 @@ func TestFolding(t *testing.T) {
 	}
 }
 
+// checkTotals fails unless the running totals match the events kept.
+func checkTotals(t *testing.T, c *Customer, tm *Terminal) {
+	t.Helper()
+	var cents uint64
+	for i := range c.Len() {
+		cents += c.At(i).Cents()
+	}
+	frauds := 0
+	for i := range tm.Len() {
+		if tm.At(i).Fraud() {
+			frauds++
+		}
+	}
+	if cents != c.Cents() || frauds != tm.Frauds() {
+		t.Fatalf("totals: cents %d (kept %d), frauds %d (kept %d)", c.Cents(), cents, tm.Frauds(), frauds)
+	}
+}
+
 func TestCodecRoundTrip(t *testing.T) {
 	lim := Limits{MaxEvents: 16}.WithDefaults()
 	var c Customer
@@ -196,6 +214,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			tm.Label(&o, rng.IntN(2) == 0)
 		}
+		checkTotals(t, &c, &tm)
 	}
 	cb, _ := c.AppendBinary(nil)
 	tb, _ := tm.AppendBinary(nil)
@@ -207,6 +226,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	if err := t2.UnmarshalBinary(tb); err != nil {
 		t.Fatal(err)
 	}
+	checkTotals(t, &c2, &t2)
 	cb2, _ := c2.AppendBinary(nil)
 	tb2, _ := t2.AppendBinary(nil)
 	if !bytes.Equal(cb, cb2) || !bytes.Equal(tb, tb2) {
