@@ -41,6 +41,16 @@ func warmed(b *testing.B, opts memory.Options) (*feature.Engine, []history.Recor
 // keeps moving forward as in production (Compute alone leaves the state as it is).
 func benchmarkScore(b *testing.B, opts memory.Options, update bool) {
 	e, next := warmed(b, opts)
+	if !update {
+		// Without updates the state stays at day 28: score only the next day's transactions,
+		// so the windows hold what they would in production.
+		end := next[0].Timestamp.Add(24 * time.Hour)
+		k := 0
+		for k < len(next) && next[k].Timestamp.Before(end) {
+			k++
+		}
+		next = next[:k]
+	}
 	ctx := context.Background()
 	out := make([]float64, feature.NumFeatures)
 	var tx fraud.Transaction

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-fraud/vigil/internal/fraud"
 	"github.com/vigil-fraud/vigil/internal/history"
 	"github.com/vigil-fraud/vigil/internal/state/memory"
+	"github.com/vigil-fraud/vigil/internal/synth"
 )
 
 // sliceReader reads records from a slice.
@@ -346,4 +347,22 @@ func TestDefinitions(t *testing.T) {
 	if len(feature.Version) != len("fs1-")+12 {
 		t.Errorf("Version %q", feature.Version)
 	}
+}
+
+// TestSynthMatchesReference checks the engine on the project's simulator (the handbook's
+// design plus card testing, takeovers and impossible travel), not only on featuretest's.
+func TestSynthMatchesReference(t *testing.T) {
+	g, err := synth.New(synth.Options{Customers: 150, Terminals: 300, Days: 45, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []history.Record
+	if _, err := g.Run(context.Background(), func(r *history.Record) error {
+		recs = append(recs, *r)
+		return nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := replay(t, newEngine(t, window.Limits{}), recs, feature.ReplayOptions{})
+	compare(t, recs, got, featuretest.Reference(recs, feature.DefaultLabelDelay))
 }
