@@ -327,7 +327,7 @@ func (t *tableWriter) appendRow(b []byte, r *tableRow) []byte {
 	b = appendCSVField(b, r.id)
 	b = append(b, ',')
 	if t.handbook {
-		b = r.ts.UTC().AppendFormat(b, handbookTime)
+		b = r.ts.UTC().AppendFormat(b, history.HandbookTimeLayout)
 	} else {
 		b = r.ts.UTC().AppendFormat(b, time.RFC3339Nano)
 	}
@@ -343,7 +343,7 @@ func (t *tableWriter) appendRow(b []byte, r *tableRow) []byte {
 	}
 	b = append(b, ',')
 	if t.handbook {
-		b = strconv.AppendInt(b, int64(handbookScenarioCode(r.scenario)), 10)
+		b = strconv.AppendInt(b, int64(history.HandbookScenarioCode(r.scenario)), 10)
 	} else {
 		b = appendCSVField(b, r.scenario)
 	}
@@ -353,9 +353,6 @@ func (t *tableWriter) appendRow(b []byte, r *tableRow) []byte {
 	}
 	return append(b, '\n')
 }
-
-// handbookTime is the handbook's TX_DATETIME layout (UTC, no zone).
-const handbookTime = "2006-01-02 15:04:05"
 
 // appendValue writes a feature value: integers without a fraction, other numbers in their
 // shortest exact decimal form, a missing value as NaN.
@@ -377,27 +374,6 @@ func appendCSVField(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
 	return append(b, '"')
-}
-
-// handbookScenarioCode is the handbook's TX_FRAUD_SCENARIO code of a scenario name: 0
-// legitimate, 1-3 the handbook's scenarios, 4-6 vigil's extras, as package history writes
-// them in the handbook's layout.
-func handbookScenarioCode(s string) int {
-	switch s {
-	case history.ScenarioHighAmount:
-		return 1
-	case history.ScenarioCompromisedTerminal:
-		return 2
-	case history.ScenarioCompromisedCustomer:
-		return 3
-	case history.ScenarioCardTesting:
-		return 4
-	case history.ScenarioAccountTakeover:
-		return 5
-	case history.ScenarioImpossibleTravel:
-		return 6
-	}
-	return 0
 }
 
 // countLines counts the lines of a file, for the progress bar's total (a header line or two

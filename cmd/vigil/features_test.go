@@ -101,7 +101,7 @@ func TestFeaturesHandbookColumns(t *testing.T) {
 		}
 		if row[0] != r.ID || row[1] != r.Timestamp.UTC().Format("2006-01-02 15:04:05") ||
 			row[2] != r.CustomerID || row[3] != r.TerminalID || row[4] != fraud ||
-			row[5] != strconv.Itoa(handbookScenarioCode(r.Scenario)) {
+			row[5] != strconv.Itoa(history.HandbookScenarioCode(r.Scenario)) {
 			t.Fatalf("row %d keys %v for %+v", i, row[:6], r)
 		}
 		for k := range feature.HandbookCount {

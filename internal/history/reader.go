@@ -242,7 +242,7 @@ func (r *Reader) handbookRecord(f []string, rec *Record) error {
 	t.ID = r.field(f, "TRANSACTION_ID")
 	t.Currency = HandbookCurrency
 	if s := r.field(f, "TX_DATETIME"); s != "" {
-		ts, err := time.Parse(handbookTime, s)
+		ts, err := time.Parse(HandbookTimeLayout, s)
 		if err != nil {
 			v.Fields = append(v.Fields, fraud.FieldError{Path: "TX_DATETIME", Reason: "must look like 2018-04-01 00:00:31"})
 		}

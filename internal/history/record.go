@@ -32,9 +32,9 @@ const (
 // handbookScenarios maps the handbook's TX_FRAUD_SCENARIO codes to scenario names.
 var handbookScenarios = []string{"", ScenarioHighAmount, ScenarioCompromisedTerminal, ScenarioCompromisedCustomer}
 
-// handbookCode returns the handbook's scenario code for a scenario name; scenarios the
-// handbook does not have are written as 0 when the record is legitimate, 4 and up otherwise.
-func handbookCode(s string) int {
+// HandbookScenarioCode returns the handbook's TX_FRAUD_SCENARIO code of a scenario name:
+// 0 for legitimate, 1-3 for the handbook's scenarios, 4-6 for vigil's extra ones.
+func HandbookScenarioCode(s string) int {
 	for i, n := range handbookScenarios {
 		if n == s {
 			return i
@@ -123,8 +123,8 @@ func (e *LineError) Unwrap() error { return e.Err }
 // ErrLayout means a file's header is neither vigil's nor the handbook's.
 var ErrLayout = errors.New("unrecognised history layout")
 
-// handbookTime is the layout of the handbook's TX_DATETIME (no zone: read as UTC).
-const handbookTime = "2006-01-02 15:04:05"
+// HandbookTimeLayout is the layout of the handbook's TX_DATETIME (no zone: read as UTC).
+const HandbookTimeLayout = "2006-01-02 15:04:05"
 
 // DayOf returns the number of whole days between start (truncated to its UTC midnight) and
 // t: the handbook's TX_TIME_DAYS when start is the first day of the data.

@@ -121,7 +121,7 @@ func (w *Writer) Write(r *Record) error {
 		secs := int64(r.Timestamp.UTC().Sub(w.start) / time.Second)
 		b = appendField(b, r.ID)
 		b = append(b, ',')
-		b = r.Timestamp.UTC().AppendFormat(b, handbookTime)
+		b = r.Timestamp.UTC().AppendFormat(b, HandbookTimeLayout)
 		b = append(b, ',')
 		b = appendField(b, r.CustomerID)
 		b = append(b, ',')
@@ -135,7 +135,7 @@ func (w *Writer) Write(r *Record) error {
 		b = append(b, ',')
 		b = appendBool01(b, r.Fraud)
 		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(handbookCode(r.Scenario)), 10)
+		b = strconv.AppendInt(b, int64(HandbookScenarioCode(r.Scenario)), 10)
 		b = append(b, '\n')
 	}
 	w.buf = b
