@@ -50,6 +50,12 @@ func Describe(i Index, x []float64) string {
 		return yesNo(v, "a device new to the customer", "a device the customer has used before")
 	case CustomerCountryChanged:
 		return yesNo(v, "country differs from the customer's previous payment", "same country as the customer's previous payment")
+	case TerminalRiskLast5:
+		return fmt.Sprintf("%.0f%% of the terminal's 5 latest payments with known outcome were fraud", 100*v)
+	case TerminalSecondsSinceKnownFraud:
+		return "last known fraud at the terminal " + span(v) + " before"
+	case CustomerAmountRatioOld:
+		return fmt.Sprintf("amount %.1fx the customer's mean from 14 to 30 days ago", v)
 	case CustomerTravelSeconds:
 		return "country changed " + span(v) + " after the customer's previous payment"
 	}

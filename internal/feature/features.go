@@ -36,6 +36,9 @@ const (
 	CustomerNewDevice
 	CustomerCountryChanged
 	CustomerTravelSeconds
+	TerminalRiskLast5
+	TerminalSecondsSinceKnownFraud
+	CustomerAmountRatioOld
 
 	// NumFeatures is the length of the feature vector.
 	NumFeatures int = iota
@@ -120,6 +123,16 @@ var defs = [NumFeatures]Def{
 	CustomerTravelSeconds: {Name: "customer_travel_seconds", Version: "1",
 		Doc: "when the country changed: seconds since the customer's newest earlier transaction " +
 			"(0 if that one is later); missing (NaN) otherwise"},
+	TerminalRiskLast5: {Name: "terminal_risk_last5", Version: "1",
+		Doc: "known frauds / transactions among the terminal's 5 newest transactions in (t-37d, t-7d] " +
+			"(individually kept events); missing (NaN) when there is none. Unlike the day windows it " +
+			"follows the latest known outcomes whatever the terminal's traffic"},
+	TerminalSecondsSinceKnownFraud: {Name: "terminal_seconds_since_known_fraud", Version: "1",
+		Doc: "seconds since the terminal's newest transaction in (t-37d, t] that is known (labelled) " +
+			"to be fraud, among its individually kept events; missing (NaN) when there is none"},
+	CustomerAmountRatioOld: {Name: "customer_amount_ratio_old", Version: "1",
+		Doc: "the amount / the mean amount of the customer's transactions in (t-30d, t-14d]: a baseline " +
+			"that two weeks of fraudulent spending cannot inflate; missing (NaN) when there are none"},
 }
 
 // fill writes every feature's value. It is a plain function rather than a value func per
@@ -151,6 +164,9 @@ func (in *inputs) fill(out []float64) {
 	out[CustomerNewDevice] = b2f(in.newDevice)
 	out[CustomerCountryChanged] = b2f(in.countryChanged)
 	out[CustomerTravelSeconds] = in.travelSeconds()
+	out[TerminalRiskLast5] = in.termLast5.riskOrNaN()
+	out[TerminalSecondsSinceKnownFraud] = in.sinceKnownFraud()
+	out[CustomerAmountRatioOld] = in.amountRatioOld()
 }
 
 // Defs returns the definitions of the features, in vector order.

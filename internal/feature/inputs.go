@@ -45,6 +45,7 @@ type inputs struct {
 	weekday  int                     // 0 Sunday .. 6 Saturday
 	cust     [numCustomerWindows]agg // customer windows, this transaction included
 	others   agg                     // customer's (t-30d, t] without this transaction
+	recent14 agg                     // customer's (t-14d, t] without this transaction
 	small1h  float64
 	distinct int
 	previous int64 // time of the customer's latest transaction at or before t; -1 when none
@@ -53,7 +54,27 @@ type inputs struct {
 	countryChanged bool
 	newest         int64 // time of the customer's newest earlier transaction (countryChanged)
 
-	term [3]agg // terminal windows (t-7d-N, t-7d]
+	term      [3]agg // terminal windows (t-7d-N, t-7d]
+	termLast5 agg    // the terminal's 5 newest events at or before t-7d
+	lastFraud int64  // time of the terminal's newest known fraud at or before t; -1 when none
+}
+
+// lastKnown is how many of a terminal's newest known-outcome events terminal_risk_last5 reads.
+const lastKnown = 5
+
+// riskOrNaN is risk, but missing (NaN) rather than 0 when the window is empty.
+func (a agg) riskOrNaN() float64 {
+	if a.n == 0 {
+		return nan
+	}
+	return a.sum / a.n
+}
+
+func (in *inputs) sinceKnownFraud() float64 {
+	if in.lastFraud < 0 {
+		return nan
+	}
+	return float64(in.t - in.lastFraud)
 }
 
 func (in *inputs) sincePrevious() float64 {
@@ -70,6 +91,16 @@ func (in *inputs) amountRatio() float64 {
 	return in.amount / in.others.mean()
 }
 
+// amountRatioOld is the amount over the customer's mean in (t-30d, t-14d]: a baseline that two
+// weeks of fraudulent spending (a compromised card, a taken-over account) cannot inflate.
+func (in *inputs) amountRatioOld() float64 {
+	n, s := in.others.n-in.recent14.n, in.others.sum-in.recent14.sum
+	if n <= 0 || s <= 0 {
+		return nan
+	}
+	return in.amount / (s / n / 100)
+}
+
 func (in *inputs) travelSeconds() float64 {
 	if !in.countryChanged {
 		return nan
@@ -81,7 +112,7 @@ func (in *inputs) travelSeconds() float64 {
 // and tm may be nil (unknown entities).
 func (in *inputs) gather(o *window.Observation, amount float64, c *window.Customer, tm *window.Terminal) {
 	t := int64(o.Time)
-	*in = inputs{t: t, amount: amount, previous: -1}
+	*in = inputs{t: t, amount: amount, previous: -1, lastFraud: -1}
 	in.hour = int(t % day / hour)
 	in.weekday = int((t/day + 4) % 7) // 1970-01-01 was a Thursday
 	in.scanCustomer(o, c)
@@ -89,13 +120,15 @@ func (in *inputs) gather(o *window.Observation, amount float64, c *window.Custom
 }
 
 // scanCustomer gathers the customer windows. It walks the events back from the newest only
-// as far as the 7-day window reaches; the 30-day window follows from the history's totals
-// minus the events after t and the (few) oldest ones at or before t-30d.
+// as far as 14 days back (the 7-day window and the recent part of the old baseline); the
+// 30-day window follows from the history's totals minus the events after t and the (few)
+// oldest ones at or before t-30d.
 func (in *inputs) scanCustomer(o *window.Observation, c *window.Customer) {
 	t := in.t
 	var n [numCustomerWindows]int64
 	var s [numCustomerWindows]uint64
-	var small int64
+	var small, n14 int64
+	var s14 uint64
 	var terms [maxDistinct]uint32
 	nt := 0
 	if c != nil {
@@ -114,10 +147,15 @@ func (in *inputs) scanCustomer(o *window.Observation, c *window.Customer) {
 				in.previous = et
 			}
 			age := t - et
-			if age >= 7*day {
+			if age >= 14*day {
 				break
 			}
 			cents := e.Cents()
+			n14++
+			s14 += cents
+			if age >= 7*day {
+				continue
+			}
 			n[w7d]++
 			s[w7d] += cents
 			if age >= day {
@@ -166,6 +204,7 @@ func (in *inputs) scanCustomer(o *window.Observation, c *window.Customer) {
 		}
 	}
 	in.others = in.cust[w30d]
+	in.recent14 = agg{float64(n14), float64(s14)}
 	// This transaction is in every customer window.
 	for w := range in.cust {
 		in.cust[w].n++
@@ -245,6 +284,39 @@ func (in *inputs) scanTerminal(o *window.Observation, tm *window.Terminal) {
 			fn, ff := tm.Folded(end-length, end)
 			in.term[w].n += fn
 			in.term[w].sum += ff
+		}
+	}
+	in.scanTerminalRecent(tm, end)
+}
+
+// recentHorizon bounds how far back the latest-outcome features look: the longest terminal
+// window (t-37d), which the history's horizon always keeps.
+const recentHorizon = terminalDelay + 30*day
+
+// scanTerminalRecent gathers the latest known outcomes of the terminal within (t-37d, t]: its
+// lastKnown newest events at or before end, and its newest known fraud at or before t. Most
+// terminals have no known fraud, so the walk usually stops after lastKnown events.
+func (in *inputs) scanTerminalRecent(tm *window.Terminal, end int64) {
+	seekFraud := tm.Frauds() > 0
+	k := 0
+	for j := tm.Len() - 1; j >= 0; j-- {
+		e := tm.At(j)
+		et := int64(e.Time)
+		if et <= in.t-recentHorizon {
+			break
+		}
+		if seekFraud && et <= in.t && e.Fraud() {
+			in.lastFraud, seekFraud = et, false
+		}
+		if et <= end && k < lastKnown {
+			k++
+			in.termLast5.n++
+			if e.Fraud() {
+				in.termLast5.sum++
+			}
+		}
+		if k == lastKnown && !seekFraud {
+			break
 		}
 	}
 }

@@ -2,6 +2,7 @@ package featuretest
 
 import (
 	"math"
+	"sort"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/feature"
@@ -59,6 +60,7 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		n1h, small1h := 1.0, b2f(cents(r.Amount) < 500)
 		terms := map[string]bool{r.TerminalID: true}
 		others, othersSum := 0.0, 0.0
+		old, oldSum := 0.0, 0.0 // (t-30d, t-14d]
 		previous := int64(-1)
 		for _, j := range past {
 			tj := recs[j].Timestamp.Unix()
@@ -76,6 +78,10 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 			if tj > t-30*day {
 				others++
 				othersSum += recs[j].Amount
+				if tj <= t-14*day {
+					old++
+					oldSum += recs[j].Amount
+				}
 			}
 		}
 		f[feature.CustomerTxCount1h] = n1h
@@ -88,6 +94,10 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		f[feature.CustomerAmountRatio30d] = math.NaN()
 		if others > 0 {
 			f[feature.CustomerAmountRatio30d] = r.Amount / (othersSum / others)
+		}
+		f[feature.CustomerAmountRatioOld] = math.NaN()
+		if old > 0 && oldSum > 0 {
+			f[feature.CustomerAmountRatioOld] = r.Amount / (oldSum / old)
 		}
 
 		// Devices: the 4 most recently used distinct ones, in arrival order.
@@ -139,6 +149,38 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 				f[w.risk] = frauds / n
 			}
 		}
+		// The terminal's latest known outcomes within (t-37d, t]: its 5 newest transactions at
+		// or before t-7d, and its newest known fraud at or before t (time order, arrival order
+		// on ties).
+		seen := append([]int(nil), byTerminal[r.TerminalID]...)
+		sort.SliceStable(seen, func(a, b int) bool { return recs[seen[a]].Timestamp.Before(recs[seen[b]].Timestamp) })
+		last5n, last5f, lastFraud := 0.0, 0.0, int64(-1)
+		for k := len(seen) - 1; k >= 0; k-- {
+			j := seen[k]
+			tj := recs[j].Timestamp.Unix()
+			if tj <= t-37*day {
+				continue
+			}
+			known := recs[j].Fraud && labelDelay >= 0 && tj+delay <= clock
+			if known && lastFraud < 0 && tj <= t {
+				lastFraud = tj
+			}
+			if tj <= t-7*day && last5n < 5 {
+				last5n++
+				if known {
+					last5f++
+				}
+			}
+		}
+		f[feature.TerminalRiskLast5] = math.NaN()
+		if last5n > 0 {
+			f[feature.TerminalRiskLast5] = last5f / last5n
+		}
+		f[feature.TerminalSecondsSinceKnownFraud] = math.NaN()
+		if lastFraud >= 0 {
+			f[feature.TerminalSecondsSinceKnownFraud] = float64(t - lastFraud)
+		}
+
 		byCustomer[r.CustomerID] = append(past, i)
 		byTerminal[r.TerminalID] = append(byTerminal[r.TerminalID], i)
 	}
