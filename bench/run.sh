@@ -3,17 +3,20 @@
 # table, under the Fraud Detection Handbook's protocol. See bench/README.md.
 #
 #   bench/run.sh                 build, generate the data if missing, evaluate, compare
+#   REV=HEAD bench/run.sh        the same with vigil built from a commit, not the working tree
 #
 # Environment: WORK (default /tmp/vigil-bench) holds every output; DATA (default
 # $WORK/handbook.csv) is the history, generated with the handbook's scenarios if missing;
-# PYTHON (default /usr/bin/python3) runs the yardstick; THREADS (default 2) its XGBoost threads.
+# REV builds vigil from that commit (git archive) so the figures belong to it; PYTHON (default
+# /usr/bin/python3) runs the yardstick; THREADS (default 1) its XGBoost threads.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${WORK:-/tmp/vigil-bench}
 data=${DATA:-$work/handbook.csv}
 python=${PYTHON:-/usr/bin/python3}
-threads=${THREADS:-2}
+threads=${THREADS:-1}
+rev=${REV:-}
 test_start=2018-08-08
 vigil=$work/vigil
 yardstick=$root/bench/yardstick.py
@@ -30,7 +33,20 @@ fi
 
 step "build vigil"
 t=$(date +%s)
-(cd "$root" && go build -o "$vigil" ./cmd/vigil)
+if [[ -n $rev ]]; then
+	commit=$(git -C "$root" rev-parse --verify "$rev^{commit}")
+	src=$work/src
+	rm -rf "$src"
+	mkdir -p "$src"
+	git -C "$root" archive "$commit" | tar -x -C "$src"
+	(cd "$src" && go build -o "$vigil" ./cmd/vigil)
+	built="commit $commit"
+else
+	(cd "$root" && go build -o "$vigil" ./cmd/vigil)
+	built="working tree at $(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+fi
+echo "$built" >"$work/build.txt"
+echo "   vigil built from the $built" >&2
 elapsed build "$t"
 
 if [[ ! -s $data ]] || ! head -n 1 "$data" | grep -q 'scenarios=handbook'; then
@@ -87,5 +103,5 @@ t=$(date +%s)
 	--json-out "$work/yardstick.json" | tee "$work/yardstick.txt" | grep -v '^{'
 elapsed yardstick "$t"
 
-printf '\noutputs in %s; machine: %s cores, load %s\n' "$work" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '\nvigil: %s\noutputs in %s; machine: %s cores, load %s\n' "$built" "$work" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 exit "$status"

@@ -424,7 +424,7 @@ def fmt_row(name, folds, mean, std, seconds):
 
 
 def header():
-    return f"{'model (features)':<44} {'folds':>5}  {'AUC ROC':<11}  {'AP':<11}  {'CP@100':<11}  train s"
+    return f"{'model (features)':<44} {'folds':>5}  {'AUC ROC':<11}  {'AP':<11}  {'CP@100':<11}  training time, all folds"
 
 
 def environment(threads):
@@ -469,7 +469,7 @@ def cmd_run(a):
                 continue
             mean, std = summary(v["folds"])
             lines.append(fmt_row(f"vigil {label}", folds, mean, std,
-                                 f"{v['elapsed_seconds']:.1f} (end to end)"))
+                                 f"{v['elapsed_seconds']:.1f} wall, end to end"))
             results.append({"model": f"vigil {label}", "features": "all", "folds": folds,
                             "per_fold": v["folds"], "mean": mean, "std": std,
                             "elapsed_seconds": v["elapsed_seconds"], "source": path})
@@ -479,10 +479,13 @@ def cmd_run(a):
                 per_fold = evaluate(df, sets[fs], spec, first, folds, a.threads)
                 mean, std = summary(per_fold)
                 seconds = sum(f["train_seconds"] for f in per_fold)
-                lines.append(fmt_row(f"{model} ({fs}, {len(sets[fs])})", folds, mean, std, f"{seconds:.1f}"))
+                cpu = sum(f["train_cpu_seconds"] for f in per_fold)
+                lines.append(fmt_row(f"{model} ({fs}, {len(sets[fs])})", folds, mean, std,
+                                     f"{seconds:.1f} wall, {cpu:.1f} cpu"))
                 results.append({"model": model, "features": fs, "inputs": len(sets[fs]), "folds": folds,
                                 "per_fold": [clean(f) for f in per_fold], "mean": mean, "std": std,
-                                "train_seconds": round(seconds, 3), "settings": printable(spec)})
+                                "train_seconds": round(seconds, 3), "train_cpu_seconds": round(cpu, 3),
+                                "settings": printable(spec)})
         if folds == 4:
             for name, auc, ap, cp in HANDBOOK_PUBLISHED:
                 lines.append(f"{name:<44} {4:>5}  {auc:.3f}        {ap:.3f}        {cp:.3f}")
@@ -690,7 +693,8 @@ def main(argv=None):
     def common(p, folds_default):
         p.add_argument("--table", required=True, help="feature table from `vigil features` (either layout)")
         p.add_argument("--test-start", default="2018-08-08", help="first test day of the first fold")
-        p.add_argument("--threads", type=int, default=2, help="XGBoost threads (default 2)")
+        p.add_argument("--threads", type=int, default=1,
+                       help="XGBoost threads (default 1: steadier timings on a shared machine)")
         if folds_default is not None:
             p.add_argument("--folds", type=int, default=folds_default, help="consecutive weekly folds")
 
