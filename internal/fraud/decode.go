@@ -32,6 +32,9 @@ var transactionFields = [...]string{
 // It returns an error wrapping ErrMalformed when data is not one JSON object, or a
 // *ValidationError naming every bad field. It never panics, whatever data holds.
 func DecodeTransaction(data []byte) (Transaction, error) {
+	if t, ok := decodeFast(data); ok {
+		return t, nil
+	}
 	t, _, err := DecodeTransactionExtra(data, nil)
 	return t, err
 }

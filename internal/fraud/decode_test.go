@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,56 @@ func FuzzDecodeTransaction(f *testing.F) {
 			t.Fatalf("timestamp out of range: %v", tx.Timestamp)
 		}
 	})
+}
+
+// FuzzDecodeFastMatchesDetailed checks that the one-pass decoder never accepts what the
+// detailed decoder refuses, and that what it accepts decodes to the same transaction.
+func FuzzDecodeFastMatchesDetailed(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/transactions/*.json")
+	for _, s := range seeds {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"ID":"x","timestamp":"2026-11-24T12:00:00Z","amount":1,"currency":"EUR","customer_id":"c","terminal_id":"t"}`))
+	f.Add([]byte(`{"id":"x","id":"y","timestamp":"2026-11-24T12:00:00Z","amount":1,"currency":"EUR","customer_id":"c","terminal_id":"t"}`))
+	f.Add([]byte(`{"id":"x","timestamp":"2026-11-24T12:00:00Z","amount":"1","currency":"EUR","customer_id":"c","terminal_id":"t"}`))
+	f.Add([]byte(`{"i\u0064":"x","timestamp":"2026-11-24T12:00:00Z","amount":1,"currency":"EUR","customer_id":"c","terminal_id":"t"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := decodeFast(data)
+		slow, _, err := DecodeTransactionExtra(data, nil)
+		if !ok {
+			return
+		}
+		if err != nil {
+			t.Fatalf("fast path accepted what the detailed decoder refuses (%v): %q", err, data)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast and detailed decoders differ:\n fast %+v\n slow %+v", fast, slow)
+		}
+	})
+}
+
+func TestDecodeFastTakesTheCommonPath(t *testing.T) {
+	if _, ok := decodeFast([]byte(goodJSON)); !ok {
+		t.Fatal("a valid transaction must take the fast path")
+	}
+	for _, in := range []string{
+		strings.Replace(goodJSON, `"id"`, `"ID"`, 1),               // case variant: encoding/json would accept it
+		strings.Replace(goodJSON, `"card"`, `"id"`, 1),             // duplicate
+		strings.Replace(goodJSON, `"attributes": {}`, `"x": 1`, 1), // unknown
+		strings.Replace(goodJSON, "42.50", `"42.50"`, 1),           // amount as a string
+		strings.Replace(goodJSON, `"tx-1"`, `null`, 1),             // null
+	} {
+		if _, ok := decodeFast([]byte(in)); ok {
+			t.Errorf("fast path accepted %s", in)
+		}
+		if _, err := DecodeTransaction([]byte(in)); err == nil {
+			t.Errorf("DecodeTransaction accepted %s", in)
+		}
+	}
 }
 
 func BenchmarkDecodeTransaction(b *testing.B) {
