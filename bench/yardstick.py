@@ -64,6 +64,7 @@ LAYOUTS = {
     "handbook": {"TRANSACTION_ID": "id", "TX_DATETIME": "ts", "CUSTOMER_ID": "customer",
                  "TERMINAL_ID": "terminal", "TX_FRAUD": "fraud", "TX_FRAUD_SCENARIO": "scenario"},
 }
+HANDBOOK_SCENARIOS = {"0": "", "1": "high_amount", "2": "compromised_terminal", "3": "compromised_customer"}
 TIME_FORMAT = {"vigil": "%Y-%m-%dT%H:%M:%SZ", "handbook": "%Y-%m-%d %H:%M:%S"}
 
 # The Fraud Detection Handbook's published test figures (chapter 5, model selection: mean of
@@ -135,6 +136,8 @@ def read_table(path):
     df["day"] = ts.values.astype("datetime64[D]").astype(np.int64)
     df["second"] = ts.values.astype("datetime64[s]").astype(np.int64)
     df["fraud"] = df["fraud"].astype(np.int8)
+    if layout == "handbook":  # the handbook's scenario numbers, named as vigil names them
+        df["scenario"] = df["scenario"].map(HANDBOOK_SCENARIOS).fillna(df["scenario"])
     df = df.drop(columns=["ts"])
     features = [rename.get(c, c) for c in feature_cols]
     return df, layout, features
@@ -252,7 +255,7 @@ def summary(per_fold):
 # ---------------------------------------------------------------------------------------------
 # Diagnosis helpers
 
-TERMINAL_SCENARIOS = {"compromised_terminal", "2"}  # the vigil and handbook layouts' tags
+TERMINAL_SCENARIOS = {"compromised_terminal"}
 DAY = 86400
 
 
@@ -661,14 +664,17 @@ def cmd_diagnose(a):
         show(f"{a.model}, {name}", len(available), mean, std)
         out["binning"].append({"variant": name, "mean": mean, "std": std})
     # 4. Ablations, and the prototype features.
-    sets = {"all": available, "hb15": HB15}
+    sets = {"all": available}
+    if available != HB15:
+        sets["hb15"] = HB15
     extras = [f for f in available if f not in HB15]
     for f in extras:
         sets[f"hb15 + {f}"] = HB15 + [f]
     for f in available:
         sets[f"all - {f}"] = [g for g in available if g != f]
-    sets["all - customer windows"] = [g for g in available if not (g in HB15 and g.startswith("customer_"))]
-    sets["all - terminal windows"] = [g for g in available if not g.startswith("terminal_")]
+    sets["all - the handbook's customer windows"] = [g for g in available
+                                                     if not (g in HB15 and g.startswith("customer_"))]
+    sets["all - every terminal input"] = [g for g in available if not g.startswith("terminal_")]
     if a.candidates:
         cands = candidate_features(df)
         for name, values in cands.items():
