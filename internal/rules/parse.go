@@ -133,6 +133,9 @@ func decodeThresholds(n *yaml.Node, errs *errorList) Thresholds {
 }
 
 func decodeRules(n *yaml.Node, errs *errorList) []fileRule {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil // "rules:" with nothing after it
+	}
 	if n.Kind != yaml.SequenceNode {
 		errs.add("rules", n.Line, "must be a list")
 		return nil

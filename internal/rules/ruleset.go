@@ -65,11 +65,13 @@ const (
 	// reads a few fields costs under 20; scanning a list of 100,000 entries costs about 300,000.
 	DefaultCostLimit = 1_000_000
 	// DefaultMaxEstimatedCost is the static worst-case cost a rule may have to be accepted. It
-	// admits one scan over a list as large as DefaultMaxListEntries and refuses a scan nested
-	// in another.
+	// admits one scan (exists, all, filter...) over a list as large as DefaultMaxListEntries
+	// and refuses a scan nested in another.
 	DefaultMaxEstimatedCost = 10_000_000
-	// DefaultMaxListEntries is the size of a named list the static estimate assumes.
-	DefaultMaxListEntries = 1 << 20
+	// DefaultMaxListEntries is the size of a named list the static estimate assumes. Lists
+	// that rules scan should stay under it; membership (x in lists.NAME) costs 1 whatever
+	// the size, so a block list may be far larger.
+	DefaultMaxListEntries = 100_000
 )
 
 // Options configure how a rule set is compiled. The zero value is usable: vigil's features,
@@ -166,10 +168,6 @@ func Default(opts Options) (*RuleSet, error) {
 // is returned as a plain error.
 func Parse(src []byte, opts Options) (*RuleSet, error) {
 	opts = opts.withDefaults()
-	f, verr := decodeFile(src)
-	if verr != nil {
-		return nil, verr
-	}
 	p, err := newProvider(opts.FeatureNames, opts.ListNames)
 	if err != nil {
 		return nil, fmt.Errorf("rules options: %w", err)
@@ -177,6 +175,10 @@ func Parse(src []byte, opts Options) (*RuleSet, error) {
 	env, err := newEnv(p)
 	if err != nil {
 		return nil, fmt.Errorf("rules environment: %w", err)
+	}
+	f, err := decodeFile(src)
+	if err != nil {
+		return nil, err
 	}
 	rs := &RuleSet{
 		version:    Version(src),
