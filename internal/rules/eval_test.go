@@ -182,7 +182,9 @@ func TestCostLimit(t *testing.T) {
 		entries[i] = strconv.Itoa(i)
 	}
 	done := make(chan Result, 1)
-	go func() { done <- rs.Evaluate(Input{Transaction: testTxn(), Lists: NewLists(map[string][]string{"big": entries})}) }()
+	go func() {
+		done <- rs.Evaluate(Input{Transaction: testTxn(), Lists: NewLists(map[string][]string{"big": entries})})
+	}()
 	var res Result
 	select {
 	case res = <-done:
