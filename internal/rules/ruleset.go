@@ -74,6 +74,13 @@ const (
 	DefaultMaxListEntries = 100_000
 )
 
+// cheapCost is the static worst-case cost under which a rule is not cost-tracked at runtime:
+// its cost is proven small for any transaction that passed fraud.Validate (whose fields are
+// bounded), so counting it would only cost allocations on every transaction. Any scan of a
+// named list exceeds it (the estimate assumes MaxListEntries), so every rule whose cost
+// depends on a list's size is tracked and stopped at CostLimit.
+const cheapCost = 1000
+
 // Options configure how a rule set is compiled. The zero value is usable: vigil's features,
 // no lists and the default limits.
 type Options struct {
@@ -230,11 +237,11 @@ func compileRule(env *cel.Env, opts Options, r fileRule, i int, errs *errorList)
 		errs.add(path, r.whenLine, fmt.Sprintf("too expensive: worst-case cost %d exceeds %d", est.Max, opts.MaxEstimatedCost))
 		return nil, false
 	}
-	prog, err := env.Program(ast,
-		cel.CostTracking(runtimeCost{}),
-		cel.CostLimit(opts.CostLimit),
-		cel.EvalOptions(cel.OptOptimize),
-	)
+	progOpts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if est.Max > min(cheapCost, opts.CostLimit) {
+		progOpts = append(progOpts, cel.CostTracking(runtimeCost{}), cel.CostLimit(opts.CostLimit))
+	}
+	prog, err := env.Program(ast, progOpts...)
 	if err != nil {
 		errs.add(path, r.whenLine, err.Error())
 		return nil, false
