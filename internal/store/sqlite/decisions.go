@@ -1,0 +1,326 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigil-fraud/vigil/internal/fraud"
+)
+
+const insertTransactionSQL = `INSERT INTO transactions (id, occurred_at, amount, currency,
+	customer_id, terminal_id, merchant_category, channel, country, sealed_sensitive)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const insertDecisionSQL = `INSERT INTO decisions (id, transaction_id, customer_id, outcome, score,
+	model_version, rules_version, created_at, latency_us, sealed_explanation)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+const (
+	adTransactionSensitive = "transactions.sealed_sensitive"
+	adDecisionExplanation  = "decisions.sealed_explanation"
+)
+
+// sensitive is the part of a transaction sealed at rest.
+type sensitive struct {
+	Card, DeviceID, IP string
+	Attributes         map[string]string
+}
+
+// explanation is the part of a decision sealed at rest. gob, unlike JSON, keeps NaN and
+// infinite feature values exactly.
+type explanation struct {
+	Reasons      []fraud.Reason
+	RuleHits     []fraud.RuleHit
+	FeatureNames []string
+	Features     []float64
+}
+
+func encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func decode(b []byte, v any) error {
+	return gob.NewDecoder(bytes.NewReader(b)).Decode(v)
+}
+
+// SaveDecision stores t and d with the guarantee described in the package documentation:
+// it returns nil only once both are durable on disk.
+func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud.Decision) error {
+	if err := checkDecision(t, d); err != nil {
+		return err
+	}
+	sens, err := encode(sensitive{Card: t.Card, DeviceID: t.DeviceID, IP: t.IP, Attributes: t.Attributes})
+	if err != nil {
+		return fmt.Errorf("sqlite store: encode transaction: %w", err)
+	}
+	expl, err := encode(explanation{Reasons: d.Reasons, RuleHits: d.RuleHits,
+		FeatureNames: d.FeatureNames, Features: d.Features})
+	if err != nil {
+		return fmt.Errorf("sqlite store: encode decision: %w", err)
+	}
+	r := &saveRequest{
+		ctx: ctx,
+		txArgs: []any{t.ID, t.Timestamp.UnixNano(), t.Amount, t.Currency, t.CustomerID, t.TerminalID,
+			t.MerchantCategory, t.Channel, t.Country, s.sealer.Seal(sens, ad(adTransactionSensitive, t.ID))},
+		decArgs: []any{d.ID, d.TransactionID, t.CustomerID, string(d.Outcome), d.Score, d.ModelVersion,
+			d.RulesVersion, d.CreatedAt.UnixNano(), d.LatencyMicros, s.sealer.Seal(expl, ad(adDecisionExplanation, d.ID))},
+		result: make(chan error, 1),
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.queue <- r:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	select {
+	case err := <-r.result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func checkDecision(t *fraud.Transaction, d *fraud.Decision) error {
+	switch {
+	case t == nil || d == nil:
+		return invalid("transaction and decision are required")
+	case t.ID == "" || d.ID == "":
+		return invalid("transaction id and decision id are required")
+	case d.TransactionID != t.ID:
+		return invalid("decision's transaction id differs from the transaction's")
+	case d.Outcome.Severity() < 0:
+		return invalid("unknown outcome")
+	case t.Timestamp.IsZero() || !representable(t.Timestamp):
+		return invalid("transaction timestamp missing or out of range")
+	case d.CreatedAt.IsZero() || !representable(d.CreatedAt):
+		return invalid("decision time missing or out of range")
+	case math.IsNaN(d.Score) || math.IsNaN(t.Amount):
+		return invalid("score and amount must be numbers")
+	}
+	return nil
+}
+
+const decisionColumns = `id, transaction_id, outcome, score, model_version, rules_version,
+	created_at, latency_us, sealed_explanation`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func (s *Store) scanDecision(row scanner) (*fraud.Decision, error) {
+	var (
+		d       fraud.Decision
+		outcome string
+		created sql.NullInt64
+		sealed  []byte
+	)
+	if err := row.Scan(&d.ID, &d.TransactionID, &outcome, &d.Score, &d.ModelVersion,
+		&d.RulesVersion, &created, &d.LatencyMicros, &sealed); err != nil {
+		return nil, err
+	}
+	d.Outcome = fraud.Outcome(outcome)
+	d.CreatedAt = fromNanos(created)
+	plain, err := s.sealer.Open(sealed, ad(adDecisionExplanation, d.ID))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: decision explanation: %w", err)
+	}
+	var e explanation
+	if err := decode(plain, &e); err != nil {
+		return nil, fmt.Errorf("sqlite store: decision explanation: %w", err)
+	}
+	d.Reasons, d.RuleHits, d.FeatureNames, d.Features = e.Reasons, e.RuleHits, e.FeatureNames, e.Features
+	return &d, nil
+}
+
+// Decision returns the decision with id, or an error wrapping fraud.ErrNotFound.
+func (s *Store) Decision(ctx context.Context, id string) (*fraud.Decision, error) {
+	return s.oneDecision(ctx, "SELECT "+decisionColumns+" FROM decisions WHERE id = ?", id)
+}
+
+// DecisionByTransaction returns the decision on transaction txID, or an error wrapping
+// fraud.ErrNotFound.
+func (s *Store) DecisionByTransaction(ctx context.Context, txID string) (*fraud.Decision, error) {
+	return s.oneDecision(ctx, "SELECT "+decisionColumns+" FROM decisions WHERE transaction_id = ?", txID)
+}
+
+func (s *Store) oneDecision(ctx context.Context, query, arg string) (*fraud.Decision, error) {
+	d, err := s.scanDecision(s.db.QueryRowContext(ctx, query, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("decision: %w", fraud.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: decision: %w", err)
+	}
+	return d, nil
+}
+
+// Transaction returns the stored transaction with id, or an error wrapping fraud.ErrNotFound.
+func (s *Store) Transaction(ctx context.Context, id string) (*fraud.Transaction, error) {
+	var (
+		t      fraud.Transaction
+		at     sql.NullInt64
+		sealed []byte
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT id, occurred_at, amount, currency, customer_id,
+		terminal_id, merchant_category, channel, country, sealed_sensitive
+		FROM transactions WHERE id = ?`, id).Scan(&t.ID, &at, &t.Amount, &t.Currency,
+		&t.CustomerID, &t.TerminalID, &t.MerchantCategory, &t.Channel, &t.Country, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("transaction: %w", fraud.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: transaction: %w", err)
+	}
+	t.Timestamp = fromNanos(at)
+	plain, err := s.sealer.Open(sealed, ad(adTransactionSensitive, t.ID))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: transaction: %w", err)
+	}
+	var sens sensitive
+	if err := decode(plain, &sens); err != nil {
+		return nil, fmt.Errorf("sqlite store: transaction: %w", err)
+	}
+	t.Card, t.DeviceID, t.IP, t.Attributes = sens.Card, sens.DeviceID, sens.IP, sens.Attributes
+	return &t, nil
+}
+
+// Decisions lists decisions newest first with keyset pagination on (created_at, id). The
+// query is assembled from constant fragments only; every value is a ? parameter.
+func (s *Store) Decisions(ctx context.Context, f fraud.DecisionFilter) (fraud.Page[fraud.Decision], error) {
+	var page fraud.Page[fraud.Decision]
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return page, err
+	}
+	var (
+		q    strings.Builder
+		args []any
+	)
+	q.WriteString("SELECT " + decisionColumns + " FROM decisions WHERE 1 = 1")
+	if f.Outcome != "" {
+		q.WriteString(" AND outcome = ?")
+		args = append(args, string(f.Outcome))
+	}
+	if f.CustomerID != "" {
+		q.WriteString(" AND customer_id = ?")
+		args = append(args, f.CustomerID)
+	}
+	if !f.From.IsZero() {
+		q.WriteString(" AND created_at >= ?")
+		args = append(args, clampNanos(f.From))
+	}
+	if !f.To.IsZero() {
+		q.WriteString(" AND created_at < ?")
+		args = append(args, clampNanos(f.To))
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return page, err
+		}
+		q.WriteString(" AND (created_at < ? OR (created_at = ? AND id < ?))")
+		args = append(args, at, at, id)
+	}
+	q.WriteString(" ORDER BY created_at DESC, id DESC LIMIT ?")
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite store: decisions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := s.scanDecision(rows)
+		if err != nil {
+			return page, fmt.Errorf("sqlite store: decisions: %w", err)
+		}
+		page.Items = append(page.Items, *d)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite store: decisions: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.Next = encodeCursor(last.CreatedAt.UnixNano(), last.ID)
+	}
+	return page, nil
+}
+
+// pageLimit applies the domain's page size rules.
+func pageLimit(n int) (int, error) {
+	switch {
+	case n < 0:
+		return 0, invalid("negative page limit")
+	case n == 0:
+		return fraud.DefaultPageLimit, nil
+	case n > fraud.MaxPageLimit:
+		return fraud.MaxPageLimit, nil
+	}
+	return n, nil
+}
+
+// clampNanos converts a filter bound to nanoseconds, saturating outside int64's range.
+func clampNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// A cursor is "c1." then base64url of a 4-byte check (the start of SHA-256 over the rest)
+// and "<nanoseconds or sequence>.<key>": the sort key of the last item of the previous page.
+// It is opaque to callers; the check makes a damaged or hand-edited cursor an error instead
+// of a silent jump to another position.
+const cursorPrefix = "c1."
+
+func encodeCursor(n int64, key string) string {
+	payload := strconv.FormatInt(n, 10) + "." + key
+	sum := sha256.Sum256([]byte(payload))
+	return cursorPrefix + base64.RawURLEncoding.EncodeToString(append(sum[:4:4], payload...))
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	bad := invalid("malformed cursor")
+	rest, ok := strings.CutPrefix(c, cursorPrefix)
+	if !ok {
+		return 0, "", bad
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(rest)
+	if err != nil || len(raw) < 4 {
+		return 0, "", bad
+	}
+	payload := raw[4:]
+	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:4], raw[:4]) {
+		return 0, "", bad
+	}
+	num, key, ok := strings.Cut(string(payload), ".")
+	if !ok {
+		return 0, "", bad
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		return 0, "", bad
+	}
+	return n, key, nil
+}

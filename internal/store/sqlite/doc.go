@@ -1,0 +1,50 @@
+// Package sqlite is vigil's embedded durable store: decisions with their transactions, labels,
+// API keys, the audit log, the review queue, lists and retention, in one SQLite file, through
+// the pure-Go driver modernc.org/sqlite (no cgo).
+//
+// It implements the fraud store interfaces and passes the conformance suite in
+// fraud/storetest. It does not compute the audit hash chain (package audit does), choose
+// retention periods or read keys from the environment: the caller passes a seal.Sealer.
+//
+// # Durability
+//
+// The database runs in WAL mode with synchronous=FULL: every commit appends its pages and a
+// commit record to the write-ahead log and fsyncs the log before the commit returns. When
+// SaveDecision (or any other write) returns nil, the data is on stable storage and survives a
+// crash of the process, of the operating system or a power loss, provided the disk honours
+// fsync. (synchronous=NORMAL would only survive a process crash, and was rejected: the
+// decision must outlive an acknowledgement given to a client or to a NATS stream.)
+//
+// # Group commit
+//
+// SaveDecision does not write itself. It validates, seals and encodes the row in the
+// caller's goroutine, then queues it for one writer goroutine. The writer takes every queued
+// request (up to Options.MaxBatch, waiting at most Options.MaxDelay for more, by default not
+// at all), writes them in one SQLite transaction, commits it (one fsync for the whole batch)
+// and only then wakes every caller with its own result. Each request is written under its
+// own SAVEPOINT, so a request that fails (a duplicate transaction id: ErrConflict) is rolled
+// back alone and reported to its caller while the rest of the batch commits. If the commit
+// itself fails, every caller of the batch gets the error and nothing of the batch is stored.
+// Under load, batches grow by themselves while the previous commit's fsync is in progress,
+// so throughput scales with concurrency at no cost in latency for a lone writer.
+//
+// Close stops accepting requests, lets the writer finish everything already queued (each
+// caller still gets its result), then closes the database.
+//
+// # Security
+//
+// The database file (and its -wal and -shm files, which SQLite creates with the same mode) is
+// created with mode 0600 in a directory created with mode 0700. Sensitive values are sealed
+// with AES-256-GCM before they reach SQLite (columns named sealed_*): the transaction's card
+// token, device id, IP address and attributes; the decision's reasons, rule hits and feature
+// values (they describe a person's behaviour); a case's free-text note. Identifiers used for
+// lookups (pseudonymous customer id, terminal id, list items) stay in clear so they can be
+// indexed; they are pseudonyms already. Every statement is a constant string with ?
+// parameters: no value is ever written into SQL text. secure_delete is on, so purged and
+// erased rows are overwritten with zeros, and the log is checkpointed after an erasure.
+//
+// # Schema
+//
+// Migrations are embedded (migrations/NNNN_name.sql), applied in order inside one
+// transaction and recorded in schema_migrations; applying them again changes nothing.
+package sqlite

@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vigil-fraud/vigil/internal/fraud"
+)
+
+// SaveLabel stores l unless an equal label is stored; see fraud.LabelStore.
+func (s *Store) SaveLabel(ctx context.Context, l fraud.Label) error {
+	if l.TransactionID == "" || l.LabelledAt.IsZero() || !representable(l.LabelledAt) {
+		return invalid("label needs a transaction id and a time in range")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite store: save label: %w", err)
+	}
+	defer tx.Rollback()
+	var one int
+	err = tx.QueryRowContext(ctx, "SELECT 1 FROM decisions WHERE transaction_id = ?", l.TransactionID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("label: no decision for the transaction: %w", fraud.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite store: save label: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO labels (transaction_id, fraud, source, labelled_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		l.TransactionID, l.Fraud, l.Source, l.LabelledAt.UnixNano()); err != nil {
+		return fmt.Errorf("sqlite store: save label: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite store: save label: %w", err)
+	}
+	return nil
+}
+
+// Labels lists labels in the order they were saved, with keyset pagination on the row
+// sequence. The query is assembled from constant fragments; every value is a parameter.
+func (s *Store) Labels(ctx context.Context, f fraud.LabelFilter) (fraud.Page[fraud.Label], error) {
+	var page fraud.Page[fraud.Label]
+	limit, err := pageLimit(f.Limit)
+	if err != nil {
+		return page, err
+	}
+	var (
+		q    strings.Builder
+		args []any
+	)
+	q.WriteString("SELECT seq, transaction_id, fraud, source, labelled_at FROM labels WHERE 1 = 1")
+	if f.TransactionID != "" {
+		q.WriteString(" AND transaction_id = ?")
+		args = append(args, f.TransactionID)
+	}
+	if !f.From.IsZero() {
+		q.WriteString(" AND labelled_at >= ?")
+		args = append(args, clampNanos(f.From))
+	}
+	if !f.To.IsZero() {
+		q.WriteString(" AND labelled_at < ?")
+		args = append(args, clampNanos(f.To))
+	}
+	if f.Cursor != "" {
+		seq, key, err := decodeCursor(f.Cursor)
+		if err != nil || key != "" {
+			return page, invalid("malformed cursor")
+		}
+		q.WriteString(" AND seq > ?")
+		args = append(args, seq)
+	}
+	q.WriteString(" ORDER BY seq LIMIT ?")
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite store: labels: %w", err)
+	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		var (
+			l   fraud.Label
+			seq int64
+			at  sql.NullInt64
+		)
+		if err := rows.Scan(&seq, &l.TransactionID, &l.Fraud, &l.Source, &at); err != nil {
+			return page, fmt.Errorf("sqlite store: labels: %w", err)
+		}
+		l.LabelledAt = fromNanos(at)
+		page.Items = append(page.Items, l)
+		seqs = append(seqs, seq)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite store: labels: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = encodeCursor(seqs[limit-1], "")
+	}
+	return page, nil
+}

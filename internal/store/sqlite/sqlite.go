@@ -1,0 +1,222 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/vigil-fraud/vigil/internal/fraud"
+	"github.com/vigil-fraud/vigil/internal/seal"
+)
+
+// The store implements every store contract of the domain.
+var (
+	_ fraud.DecisionStore = (*Store)(nil)
+	_ fraud.LabelStore    = (*Store)(nil)
+	_ fraud.KeyStore      = (*Store)(nil)
+	_ fraud.AuditStore    = (*Store)(nil)
+	_ fraud.CaseStore     = (*Store)(nil)
+	_ fraud.ListStore     = (*Store)(nil)
+	_ fraud.Retention     = (*Store)(nil)
+)
+
+// ErrClosed is returned by calls made after Close.
+var ErrClosed = errors.New("sqlite store: closed")
+
+// Options configure Open. Path and Sealer are required; zero values of the rest take the
+// defaults named beside them.
+type Options struct {
+	// Path is the database file; its directory is created (mode 0700) if missing.
+	Path string
+	// Sealer seals sensitive columns. Required: the store refuses to hold them in clear.
+	Sealer *seal.Sealer
+	// Logger receives operational messages; nil discards them.
+	Logger *slog.Logger
+	// MaxBatch is the most decisions one group commit writes (default 256).
+	MaxBatch int
+	// MaxDelay is how long the writer waits for more decisions after the first one of a
+	// batch (default 0: it takes what is queued and commits at once).
+	MaxDelay time.Duration
+	// QueueSize is how many SaveDecision calls may wait for the writer (default 4096);
+	// more callers block until there is room.
+	QueueSize int
+	// BusyTimeout is how long a write waits for another connection's lock (default 10s).
+	BusyTimeout time.Duration
+	// MaxOpenConns bounds the connection pool (default 8).
+	MaxOpenConns int
+}
+
+// Log keys.
+const (
+	logKeyBatch = "batch"
+	logKeyError = "error"
+)
+
+// Store is the SQLite store. It is safe for concurrent use; Close it once.
+type Store struct {
+	db     *sql.DB
+	sealer *seal.Sealer
+	log    *slog.Logger
+	opts   Options
+
+	mu     sync.RWMutex // guards closed against sends on queue
+	closed bool
+	queue  chan *saveRequest
+	done   chan struct{} // closed when the writer has exited
+
+	saveTx, saveDecision *sql.Stmt
+}
+
+// Open opens (creating if needed) the database at o.Path, applies pending migrations and
+// starts the decision writer. It fails with an error wrapping fraud.ErrInvalid when an
+// option is unusable.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Path == "" || strings.ContainsAny(o.Path, "?#") {
+		return nil, fmt.Errorf("sqlite store: path must be set and hold no '?' or '#': %w", fraud.ErrInvalid)
+	}
+	if o.Sealer == nil {
+		return nil, fmt.Errorf("sqlite store: a sealer is required: %w", fraud.ErrInvalid)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 256
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = 4096
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = 8
+	}
+	if err := createPrivate(o.Path); err != nil {
+		return nil, err
+	}
+	dsn := "file:" + o.Path +
+		"?_pragma=" + fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()) +
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
+		"&_pragma=secure_delete(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: open: %w", err)
+	}
+	db.SetMaxOpenConns(o.MaxOpenConns)
+	db.SetMaxIdleConns(o.MaxOpenConns)
+	s := &Store{db: db, sealer: o.Sealer, log: o.Logger, opts: o,
+		queue: make(chan *saveRequest, o.QueueSize), done: make(chan struct{})}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+func (s *Store) init(ctx context.Context) error {
+	var mode string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("sqlite store: journal mode is %q, not wal", mode)
+	}
+	if err := migrate(ctx, s.db); err != nil {
+		return err
+	}
+	var err error
+	if s.saveTx, err = s.db.PrepareContext(ctx, insertTransactionSQL); err != nil {
+		return fmt.Errorf("sqlite store: prepare: %w", err)
+	}
+	if s.saveDecision, err = s.db.PrepareContext(ctx, insertDecisionSQL); err != nil {
+		return fmt.Errorf("sqlite store: prepare: %w", err)
+	}
+	return nil
+}
+
+// createPrivate makes sure the database file exists with mode 0600 (tightening a looser
+// mode) before SQLite opens it, so the file is never readable by others, even briefly.
+func createPrivate(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("sqlite store: %w", err)
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	return f.Close()
+}
+
+// Close stops accepting decisions, waits until every queued one is written and answered,
+// then closes the database. Calls after the first return nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.queue)
+	s.mu.Unlock()
+	<-s.done
+	return s.db.Close()
+}
+
+// isConstraint reports whether err is an SQLite constraint violation (unique, primary key,
+// foreign key, check).
+func isConstraint(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == 19 // SQLITE_CONSTRAINT
+}
+
+// invalid returns an error wrapping fraud.ErrInvalid.
+func invalid(what string) error {
+	return fmt.Errorf("%s: %w", what, fraud.ErrInvalid)
+}
+
+// nanos encodes t for an INTEGER column; the zero time is NULL.
+func nanos(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// fromNanos decodes an INTEGER time column; NULL is the zero time.
+func fromNanos(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// representable reports whether t fits an int64 of nanoseconds (years 1678 to 2262).
+func representable(t time.Time) bool {
+	return t.Equal(time.Unix(0, t.UnixNano()))
+}
+
+// ad is the associated data that binds a sealed value to its table, column and row.
+func ad(column, id string) []byte {
+	b := make([]byte, 0, len(column)+1+len(id))
+	b = append(b, column...)
+	b = append(b, 0)
+	return append(b, id...)
+}
