@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -330,5 +331,62 @@ func TestCancelledBeforeTurnWritesNothing(t *testing.T) {
 	storetestSave(t, s, "after")
 	if _, err := s.DecisionByTransaction(ctx, "tx-c"); !errors.Is(err, fraud.ErrNotFound) && err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConformanceSmallBatches runs the suite with batches of at most two decisions and a
+// wait for more, so the writer's gathering paths are exercised too.
+func TestConformanceSmallBatches(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Stores {
+		s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "vigil.db"), Sealer: testSealer(t),
+			MaxBatch: 2, MaxDelay: time.Millisecond, QueueSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return storetest.Stores{Decisions: s}
+	})
+}
+
+// TestDuplicateInBatchFailsAlone gathers several decisions into one batch (the writer waits
+// for them) with a duplicate among them: only the duplicate's caller gets ErrConflict.
+func TestDuplicateInBatchFailsAlone(t *testing.T) {
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "vigil.db"), Sealer: testSealer(t),
+		MaxBatch: 6, MaxDelay: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	storetestSave(t, s, "stored")
+	at := time.Now()
+	ids := []string{"a", "b", "stored", "c", "d", "a"}
+	results := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			results[i] = s.SaveDecision(ctx, storetest.Transaction("tx-"+id, "c", at),
+				storetest.Decision(fmt.Sprintf("dec-%s-%d", id, i), "tx-"+id, fraud.Approve, at))
+		})
+	}
+	wg.Wait()
+	var ok, conflicts int
+	for i, err := range results {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, fraud.ErrConflict):
+			conflicts++
+		default:
+			t.Errorf("save %s: %v", ids[i], err)
+		}
+	}
+	// "stored" conflicts with the earlier save; one of the two "a" conflicts with the other.
+	if ok != 4 || conflicts != 2 {
+		t.Errorf("%d saved and %d conflicts, want 4 and 2", ok, conflicts)
+	}
+	for _, id := range []string{"a", "b", "c", "d", "stored"} {
+		if _, err := s.DecisionByTransaction(ctx, "tx-"+id); err != nil {
+			t.Errorf("tx-%s: %v", id, err)
+		}
 	}
 }
