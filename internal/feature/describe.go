@@ -54,6 +54,8 @@ func Describe(i Index, x []float64) string {
 		return fmt.Sprintf("%.0f%% of the terminal's 5 latest payments with known outcome were fraud", 100*v)
 	case TerminalSecondsSinceKnownFraud:
 		return "last known fraud at the terminal " + span(v) + " before"
+	case TerminalSecondsSinceFirstKnownFraud:
+		return "first known fraud at the terminal (last 37 days) " + span(v) + " before"
 	case CustomerAmountRatioOld:
 		return fmt.Sprintf("amount %.1fx the customer's mean from 14 to 30 days ago", v)
 	case CustomerTravelSeconds:

@@ -39,6 +39,7 @@ const (
 	TerminalRiskLast5
 	TerminalSecondsSinceKnownFraud
 	CustomerAmountRatioOld
+	TerminalSecondsSinceFirstKnownFraud
 
 	// NumFeatures is the length of the feature vector.
 	NumFeatures int = iota
@@ -133,6 +134,9 @@ var defs = [NumFeatures]Def{
 	CustomerAmountRatioOld: {Name: "customer_amount_ratio_old", Version: "1",
 		Doc: "the amount / the mean amount of the customer's transactions in (t-30d, t-14d]: a baseline " +
 			"that two weeks of fraudulent spending cannot inflate; missing (NaN) when there are none"},
+	TerminalSecondsSinceFirstKnownFraud: {Name: "terminal_seconds_since_first_known_fraud", Version: "1",
+		Doc: "seconds since the terminal's oldest transaction in (t-37d, t] known to be fraud: with " +
+			"terminal_seconds_since_known_fraud, how long a known compromise has lasted; missing (NaN) when none"},
 }
 
 // fill writes every feature's value. It is a plain function rather than a value func per
@@ -167,6 +171,7 @@ func (in *inputs) fill(out []float64) {
 	out[TerminalRiskLast5] = in.termLast5.riskOrNaN()
 	out[TerminalSecondsSinceKnownFraud] = in.sinceKnownFraud()
 	out[CustomerAmountRatioOld] = in.amountRatioOld()
+	out[TerminalSecondsSinceFirstKnownFraud] = in.sinceFirstKnownFraud()
 }
 
 // Defs returns the definitions of the features, in vector order.

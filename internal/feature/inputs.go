@@ -54,9 +54,10 @@ type inputs struct {
 	countryChanged bool
 	newest         int64 // time of the customer's newest earlier transaction (countryChanged)
 
-	term      [3]agg // terminal windows (t-7d-N, t-7d]
-	termLast5 agg    // the terminal's 5 newest events at or before t-7d
-	lastFraud int64  // time of the terminal's newest known fraud at or before t; -1 when none
+	term       [3]agg // terminal windows (t-7d-N, t-7d]
+	termLast5  agg    // the terminal's 5 newest events at or before t-7d
+	lastFraud  int64  // time of the terminal's newest known fraud at or before t; -1 when none
+	firstFraud int64  // time of its oldest known fraud in (t-37d, t]; -1 when none
 }
 
 // lastKnown is how many of a terminal's newest known-outcome events terminal_risk_last5 reads.
@@ -75,6 +76,13 @@ func (in *inputs) sinceKnownFraud() float64 {
 		return nan
 	}
 	return float64(in.t - in.lastFraud)
+}
+
+func (in *inputs) sinceFirstKnownFraud() float64 {
+	if in.firstFraud < 0 {
+		return nan
+	}
+	return float64(in.t - in.firstFraud)
 }
 
 func (in *inputs) sincePrevious() float64 {
@@ -112,7 +120,7 @@ func (in *inputs) travelSeconds() float64 {
 // and tm may be nil (unknown entities).
 func (in *inputs) gather(o *window.Observation, amount float64, c *window.Customer, tm *window.Terminal) {
 	t := int64(o.Time)
-	*in = inputs{t: t, amount: amount, previous: -1, lastFraud: -1}
+	*in = inputs{t: t, amount: amount, previous: -1, lastFraud: -1, firstFraud: -1}
 	in.hour = int(t % day / hour)
 	in.weekday = int((t/day + 4) % 7) // 1970-01-01 was a Thursday
 	in.scanCustomer(o, c)
@@ -294,10 +302,12 @@ func (in *inputs) scanTerminal(o *window.Observation, tm *window.Terminal) {
 const recentHorizon = terminalDelay + 30*day
 
 // scanTerminalRecent gathers the latest known outcomes of the terminal within (t-37d, t]: its
-// lastKnown newest events at or before end, and its newest known fraud at or before t. Most
-// terminals have no known fraud, so the walk usually stops after lastKnown events.
+// lastKnown newest events at or before end, and its newest and oldest known frauds at or
+// before t. Most terminals have no known fraud, so the walk usually stops after lastKnown
+// events; a terminal with frauds is walked to the horizon for its oldest one.
 func (in *inputs) scanTerminalRecent(tm *window.Terminal, end int64) {
 	seekFraud := tm.Frauds() > 0
+	walkAll := seekFraud
 	k := 0
 	for j := tm.Len() - 1; j >= 0; j-- {
 		e := tm.At(j)
@@ -305,8 +315,11 @@ func (in *inputs) scanTerminalRecent(tm *window.Terminal, end int64) {
 		if et <= in.t-recentHorizon {
 			break
 		}
-		if seekFraud && et <= in.t && e.Fraud() {
-			in.lastFraud, seekFraud = et, false
+		if et <= in.t && walkAll && e.Fraud() {
+			in.firstFraud = et
+			if seekFraud {
+				in.lastFraud, seekFraud = et, false
+			}
 		}
 		if et <= end && k < lastKnown {
 			k++
@@ -315,7 +328,7 @@ func (in *inputs) scanTerminalRecent(tm *window.Terminal, end int64) {
 				in.termLast5.sum++
 			}
 		}
-		if k == lastKnown && !seekFraud {
+		if k == lastKnown && !walkAll {
 			break
 		}
 	}

@@ -154,7 +154,7 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		// on ties).
 		seen := append([]int(nil), byTerminal[r.TerminalID]...)
 		sort.SliceStable(seen, func(a, b int) bool { return recs[seen[a]].Timestamp.Before(recs[seen[b]].Timestamp) })
-		last5n, last5f, lastFraud := 0.0, 0.0, int64(-1)
+		last5n, last5f, lastFraud, firstFraud := 0.0, 0.0, int64(-1), int64(-1)
 		for k := len(seen) - 1; k >= 0; k-- {
 			j := seen[k]
 			tj := recs[j].Timestamp.Unix()
@@ -162,8 +162,11 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 				continue
 			}
 			known := recs[j].Fraud && labelDelay >= 0 && tj+delay <= clock
-			if known && lastFraud < 0 && tj <= t {
-				lastFraud = tj
+			if known && tj <= t {
+				firstFraud = tj // walking back: the last one found is the oldest
+				if lastFraud < 0 {
+					lastFraud = tj
+				}
 			}
 			if tj <= t-7*day && last5n < 5 {
 				last5n++
@@ -177,8 +180,10 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 			f[feature.TerminalRiskLast5] = last5f / last5n
 		}
 		f[feature.TerminalSecondsSinceKnownFraud] = math.NaN()
+		f[feature.TerminalSecondsSinceFirstKnownFraud] = math.NaN()
 		if lastFraud >= 0 {
 			f[feature.TerminalSecondsSinceKnownFraud] = float64(t - lastFraud)
+			f[feature.TerminalSecondsSinceFirstKnownFraud] = float64(t - firstFraud)
 		}
 
 		byCustomer[r.CustomerID] = append(past, i)
