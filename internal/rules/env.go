@@ -28,6 +28,12 @@ type (
 	listsView    activation
 )
 
+// String names the view, so that an error CEL formats with a view in it (a rule comparing
+// txn itself, say) holds the variable's name and never the transaction's or features' values.
+func (*txnView) String() string      { return "txn" }
+func (*featuresView) String() string { return "features" }
+func (*listsView) String() string    { return "lists" }
+
 // txnFields maps each field of txn, by its JSON name, to its CEL type, its presence test and
 // its getter.
 var txnFields = map[string]*types.FieldType{

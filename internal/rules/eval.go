@@ -32,8 +32,16 @@ type RuleError struct {
 	Err  error
 }
 
-// Error names the rule; the cause comes from CEL and names no input value.
-func (e RuleError) Error() string { return "rule " + e.Rule + ": " + e.Err.Error() }
+// Error names the rule and the kind of failure only, so it is safe to log: CEL's own message
+// can quote an input value (a string that is not a timestamp, a list entry used as a
+// pattern). That message stays in Err, for a caller entitled to see it.
+func (e RuleError) Error() string {
+	var cancelled interpreter.EvalCancelledError
+	if errors.As(e.Err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
+		return "rule " + e.Rule + ": cost limit exceeded"
+	}
+	return "rule " + e.Rule + ": evaluation failed"
+}
 
 // Unwrap returns the cause.
 func (e RuleError) Unwrap() error { return e.Err }

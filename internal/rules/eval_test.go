@@ -198,7 +198,8 @@ func TestCostLimit(t *testing.T) {
 		t.Fatalf("errors %v, want one for the expensive rule", res.Errors)
 	}
 	var cancelled interpreter.EvalCancelledError
-	if !errors.As(res.Errors[0], &cancelled) || cancelled.Cause != interpreter.CostLimitExceeded {
+	if !errors.As(res.Errors[0], &cancelled) || cancelled.Cause != interpreter.CostLimitExceeded ||
+		res.Errors[0].Error() != "rule expensive: cost limit exceeded" {
 		t.Errorf("error %v is not the cost limit", res.Errors[0])
 	}
 	if res.Outcome != fraud.Review || !slices.Equal(hitNames(res), []string{"cheap"}) {
@@ -221,8 +222,8 @@ func TestEvaluationErrors(t *testing.T) {
 	var failed []string
 	for _, e := range res.Errors {
 		failed = append(failed, e.Rule)
-		if !strings.HasPrefix(e.Error(), "rule "+e.Rule+": ") {
-			t.Errorf("error %q does not name its rule", e.Error())
+		if e.Error() != "rule "+e.Rule+": evaluation failed" || e.Err == nil {
+			t.Errorf("error %q (cause %v): want the rule named and the cause kept apart", e.Error(), e.Err)
 		}
 	}
 	if want := []string{"missing_key", "division", "bad_int", "overflow", "regex"}; !slices.Equal(failed, want) {
@@ -339,5 +340,37 @@ func TestEvaluateConcurrently(t *testing.T) {
 		if got := <-done; got != fraud.Decline {
 			t.Errorf("outcome %s, want decline", got)
 		}
+	}
+}
+
+// TestOddExpressions evaluates expressions that type-check but use the variables in ways the
+// engine does not serve (as values, through dyn): they may fail, never panic.
+func TestOddExpressions(t *testing.T) {
+	exprs := []string{
+		`txn == txn`, `type(txn) == type(features)`, `[txn].size() == 1`, `{"a": features}.size() == 1`,
+		`lists == lists`, `dyn(features).night == 1.0`, `dyn(txn).amount > 1.0`, `string(txn.timestamp) != ""`,
+		`has(features.night) && has(lists.big) && has(txn.ip)`, `txn.timestamp.getHours("Europe/Paris") >= 0`,
+		`size(lists.big.filter(x, x.startsWith("a"))) > 0`, `lists.big.all(x, x in lists.big)`,
+	}
+	for _, e := range exprs {
+		t.Run(e, func(t *testing.T) {
+			src := header + "  - name: odd\n    when: '" + strings.ReplaceAll(e, "'", "''") + "'\n    action: tag\n    reason: r\n"
+			rs, err := Parse([]byte(src), testOptions())
+			if err != nil {
+				t.Logf("refused: %v", err)
+				return
+			}
+			f := make([]float64, feature.NumFeatures)
+			f[feature.Amount] = 4242.5
+			res := rs.Evaluate(Input{Transaction: testTxn(), Features: f,
+				Lists: NewLists(map[string][]string{"big": {"a", "b"}})})
+			for _, err := range res.Errors {
+				if msg := err.Error(); strings.Contains(msg, "4242") || strings.Contains(msg, "tx_1") ||
+					strings.Contains(msg, "0x") {
+					t.Errorf("error %q holds an input value or address", msg)
+				}
+			}
+			t.Logf("hits %v errors %v", hitNames(res), res.Errors)
+		})
 	}
 }

@@ -49,6 +49,10 @@ type WatcherOptions struct {
 
 // Watcher holds the running rule set and replaces it when its file changes. Current is safe
 // for concurrent use and never blocks.
+//
+// Replace the file atomically (write a temporary file, rename it over the old one): a check
+// that reads a half-written file refuses it, reports it and keeps the running set until the
+// write completes and changes the file again.
 type Watcher struct {
 	opts    WatcherOptions
 	log     *slog.Logger
