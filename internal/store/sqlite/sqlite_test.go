@@ -390,3 +390,72 @@ func TestDuplicateInBatchFailsAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestErasureLeavesNoTrace erases a customer and searches the files for its pseudonym:
+// secure_delete zeroes the deleted rows and index entries, and the checkpoint after the
+// erasure empties the log that still held them.
+func TestErasureLeavesNoTrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := Open(ctx, Options{Path: path, Sealer: testSealer(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const erased, kept = "p1_ERASEDxERASEDxERASEDx", "p1_KEPTxxxKEPTxxxKEPTxxx"
+	for i := range 20 {
+		customer := erased
+		if i%2 == 0 {
+			customer = kept
+		}
+		id := fmt.Sprint(i)
+		at := time.Now()
+		if err := s.SaveDecision(ctx, storetest.Transaction("tx-"+id, customer, at),
+			storetest.Decision("dec-"+id, "tx-"+id, fraud.Approve, at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.EraseCustomer(ctx, erased); err != nil || n != 10 {
+		t.Fatalf("EraseCustomer = %d, %v", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(path + "*")
+	var keptFound bool
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(erased)) {
+			t.Errorf("%s still holds the erased customer's pseudonym", filepath.Base(f))
+		}
+		keptFound = keptFound || bytes.Contains(b, []byte(kept))
+	}
+	if !keptFound {
+		t.Error("the search found not even the kept customer's pseudonym")
+	}
+}
+
+// TestConnectionSettings checks the settings the durability and integrity claims rest on,
+// on several pooled connections.
+func TestConnectionSettings(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "vigil.db"))
+	for range 3 {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "secure_delete": "1",
+		} {
+			var got string
+			if err := conn.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+			}
+		}
+	}
+}
