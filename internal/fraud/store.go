@@ -69,7 +69,8 @@ type DecisionStore interface {
 	// Decisions lists the decisions f selects, newest first (by CreatedAt, then by id
 	// descending). Walking the pages from an empty cursor visits every matching decision
 	// stored before the walk began exactly once, even while new ones are saved. A cursor that
-	// was not returned by Decisions, or a negative Limit, fails with ErrInvalid. Read-only.
+	// was not returned by Decisions, a negative Limit or an unknown Outcome fails with
+	// ErrInvalid. Read-only.
 	Decisions(ctx context.Context, f DecisionFilter) (Page[Decision], error)
 }
 

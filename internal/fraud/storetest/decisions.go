@@ -268,6 +268,8 @@ func testDecisionBadCursor(t *testing.T, s fraud.DecisionStore) {
 	}
 	_, err = s.Decisions(ctx, fraud.DecisionFilter{Limit: -1})
 	wantErr(t, "negative limit", err, fraud.ErrInvalid)
+	_, err = s.Decisions(ctx, fraud.DecisionFilter{Outcome: "maybe"})
+	wantErr(t, "unknown outcome", err, fraud.ErrInvalid)
 }
 
 func testDecisionConcurrent(t *testing.T, s fraud.DecisionStore) {

@@ -216,6 +216,9 @@ func (s *Store) Decisions(ctx context.Context, f fraud.DecisionFilter) (fraud.Pa
 	)
 	q.WriteString("SELECT " + decisionColumns + " FROM decisions WHERE 1 = 1")
 	if f.Outcome != "" {
+		if f.Outcome.Severity() < 0 {
+			return page, invalid("unknown outcome")
+		}
 		q.WriteString(" AND outcome = ?")
 		args = append(args, string(f.Outcome))
 	}
