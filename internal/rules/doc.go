@@ -47,10 +47,20 @@
 // # The sandbox
 //
 // Expressions have CEL's standard library and nothing more: no extension library, so no
-// function that could reach a file, the network or the clock. Each rule is checked against a
-// static worst-case cost on load (Options.MaxEstimatedCost) and stopped at evaluation when it
-// spends more than Options.CostLimit. A rule whose evaluation fails (a missing map key, the
-// cost limit) does not match; the failure is reported in Result.Errors and never panics.
+// function that could reach the network, the clock or a file (beyond the time zone database
+// the standard timestamp functions read). Each rule's static worst-case cost is estimated on
+// load, assuming a validated transaction and lists of Options.MaxListEntries, and a rule above
+// Options.MaxEstimatedCost is refused. At evaluation every rule whose worst case could reach
+// Options.CostLimit (any scan of a named list) is cost-tracked and stopped at the limit; the
+// others are proven cheap and run untracked, which keeps the hot path free of the tracker's
+// allocations. A rule whose evaluation fails (a missing map key, the cost limit) does not
+// match; the failure is reported in Result.Errors and never panics.
+//
+// # Reloading
+//
+// Parse compiles bytes from anywhere (the API's PUT /v1/rules); a Watcher polls a file and
+// swaps the running set atomically when it changes, keeping the running set when the new file
+// is refused. A RuleSet is immutable and identified by Version, a digest of its bytes.
 //
 // A file that fails anywhere is refused as a whole with a *fraud.ValidationError naming each
 // problem by path and YAML line ("rules[2].when: line 14: undeclared reference to 'x'"); the

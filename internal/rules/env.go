@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"time"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -67,7 +66,7 @@ var txnFields = map[string]*types.FieldType{
 }
 
 // emptyTxn stands in when Evaluate is given no transaction, so a getter never dereferences nil.
-var emptyTxn = &fraud.Transaction{Timestamp: time.Time{}}
+var emptyTxn = &fraud.Transaction{}
 
 func txnOf(v any) *fraud.Transaction {
 	if t := (*activation)(v.(*txnView)).txn; t != nil {

@@ -14,7 +14,8 @@ import (
 
 // Input is what the rules of a set see of one transaction.
 type Input struct {
-	// Transaction is txn. Nil reads as a transaction with every field empty.
+	// Transaction is txn, validated (fraud.Transaction.Validate): the static cost bounds
+	// assume its fields' limits. Nil reads as a transaction with every field empty.
 	Transaction *fraud.Transaction
 	// Features are the feature values in the order of Options.FeatureNames (feature.Names()
 	// by default). A missing feature is NaN, and every comparison with NaN is false. A rule

@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"strconv"
@@ -54,9 +57,19 @@ func decodeFile(src []byte) (*file, error) {
 		errs.add("", 0, fmt.Sprintf("the file has %d bytes, more than %d", len(src), MaxFileBytes))
 		return nil, errs.orNil()
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(src, &doc); err != nil {
-		errs.add("", 0, "not YAML: "+err.Error())
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var doc, next yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			errs.add("", 0, "the file is empty")
+		} else {
+			errs.add("", 0, "not YAML: "+err.Error())
+		}
+		return nil, errs.orNil()
+	}
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		// A second document would be ignored silently; a rule author means one set.
+		errs.add("", next.Line, "more than one YAML document")
 		return nil, errs.orNil()
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {

@@ -77,6 +77,7 @@ func TestParseRefuses(t *testing.T) {
 		{"not a mapping", "- 1\n- 2\n", "", "line 1", "must be a mapping"},
 		{"not YAML", "version: [1\n", "", "", "not YAML"},
 		{"empty", "", "", "", "the file is empty"},
+		{"two documents", header + rule("a", "true", "tag") + "---\nversion: 1\n", "", "line 8", "more than one YAML document"},
 		{"too many rules", header + strings.Repeat(rule("a", "true", "tag"), MaxRules+1),
 			"rules", "line 4", "more than 500"},
 		{"too big", header + "# " + strings.Repeat("x", MaxFileBytes) + "\n",
