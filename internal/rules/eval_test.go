@@ -374,3 +374,36 @@ func TestOddExpressions(t *testing.T) {
 		})
 	}
 }
+
+// TestCostTracking checks which rules are cost-tracked at runtime: every rule whose cost
+// grows with a list's size, and none of the default set, whose rules are proven cheap.
+func TestCostTracking(t *testing.T) {
+	rs, err := Default(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs.rules {
+		if rs.tracked[i] {
+			t.Errorf("default rule %s is cost-tracked", r.Name)
+		}
+	}
+	tests := []struct {
+		when    string
+		tracked bool
+	}{
+		{`txn.card in lists.blocked_cards`, false},
+		{`txn.amount > 100.0 && score < 0.2`, false},
+		{`[1, 2, 3].exists(x, x > 2)`, false},
+		{`lists.big.exists(x, x == txn.card)`, true},
+		{`size(lists.big.filter(x, txn.card.startsWith(x))) > 0`, true},
+		{`lists.big.size() > 3`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.when, func(t *testing.T) {
+			rs := mustParse(t, header+rule("r", "'"+strings.ReplaceAll(tc.when, "'", "''")+"'", "tag"), testOptions())
+			if rs.tracked[0] != tc.tracked {
+				t.Errorf("tracked = %v, want %v", rs.tracked[0], tc.tracked)
+			}
+		})
+	}
+}

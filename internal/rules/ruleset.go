@@ -123,6 +123,7 @@ type RuleSet struct {
 	thresholds Thresholds
 	rules      []Rule
 	progs      []cel.Program
+	tracked    []bool // whether each rule is cost-tracked at runtime
 	options    Options
 }
 
@@ -193,14 +194,15 @@ func Parse(src []byte, opts Options) (*RuleSet, error) {
 		thresholds: f.thresholds,
 		rules:      make([]Rule, len(f.rules)),
 		progs:      make([]cel.Program, len(f.rules)),
+		tracked:    make([]bool, len(f.rules)),
 		options:    opts,
 	}
 	var errs errorList
 	for i, r := range f.rules {
 		rs.rules[i] = r.Rule
-		prog, ok := compileRule(env, opts, r, i, &errs)
+		prog, tracked, ok := compileRule(env, opts, r, i, &errs)
 		if ok {
-			rs.progs[i] = prog
+			rs.progs[i], rs.tracked[i] = prog, tracked
 		}
 	}
 	if err := errs.orNil(); err != nil {
@@ -211,7 +213,7 @@ func Parse(src []byte, opts Options) (*RuleSet, error) {
 
 // compileRule type-checks, bounds and plans one rule's expression, reporting problems at the
 // rule's `when` path and line.
-func compileRule(env *cel.Env, opts Options, r fileRule, i int, errs *errorList) (cel.Program, bool) {
+func compileRule(env *cel.Env, opts Options, r fileRule, i int, errs *errorList) (prog cel.Program, tracked, ok bool) {
 	path := fmt.Sprintf("rules[%d].when", i)
 	ast, iss := env.Compile(r.When)
 	if iss != nil && iss.Err() != nil {
@@ -222,29 +224,30 @@ func compileRule(env *cel.Env, opts Options, r fileRule, i int, errs *errorList)
 			}
 			errs.add(path, line, e.Message)
 		}
-		return nil, false
+		return nil, false, false
 	}
 	if !ast.OutputType().IsExactType(cel.BoolType) {
 		errs.add(path, r.whenLine, "must be a bool expression, is "+ast.OutputType().String())
-		return nil, false
+		return nil, false, false
 	}
 	est, err := env.EstimateCost(ast, estimator{maxListEntries: opts.MaxListEntries})
 	if err != nil {
 		errs.add(path, r.whenLine, "cost estimate: "+err.Error())
-		return nil, false
+		return nil, false, false
 	}
 	if est.Max > opts.MaxEstimatedCost {
 		errs.add(path, r.whenLine, fmt.Sprintf("too expensive: worst-case cost %d exceeds %d", est.Max, opts.MaxEstimatedCost))
-		return nil, false
+		return nil, false, false
 	}
 	progOpts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-	if est.Max > min(cheapCost, opts.CostLimit) {
+	tracked = est.Max > min(cheapCost, opts.CostLimit)
+	if tracked {
 		progOpts = append(progOpts, cel.CostTracking(runtimeCost{}), cel.CostLimit(opts.CostLimit))
 	}
-	prog, err := env.Program(ast, progOpts...)
+	prog, err = env.Program(ast, progOpts...)
 	if err != nil {
 		errs.add(path, r.whenLine, err.Error())
-		return nil, false
+		return nil, false, false
 	}
-	return prog, true
+	return prog, tracked, true
 }
