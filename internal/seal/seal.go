@@ -19,7 +19,8 @@
 // key), so it names a key without revealing it. To rotate: start vigil with the new key as
 // the current one and the old key as a previous one (New(newKey, oldKey)); Seal always uses
 // the current key, Open picks the key named by the value's key id, so old and new values both
-// open. Re-seal the stored values (read and write them back), then drop the old key. A value
+// open. Re-seal the stored values (a store finds those under an old key with SealedKeyID,
+// opens and seals them again: store/sqlite's Reseal), then drop the old key. A value
 // whose key id names no configured key fails to open with ErrUnknownKey.
 //
 // With random 96-bit nonces, one key should seal fewer than 2^32 values; rotate well before.
@@ -117,6 +118,16 @@ func KeyID(key []byte) uint32 {
 
 // CurrentKeyID returns the id of the key Seal uses.
 func (s *Sealer) CurrentKeyID() uint32 { return s.current.id }
+
+// SealedKeyID returns the id of the key a sealed value was sealed under, without opening
+// it, so a store can find the values still sealed under a previous key. ok is false for a
+// value that is not a sealed value of a known version.
+func SealedKeyID(sealed []byte) (id uint32, ok bool) {
+	if len(sealed) < Overhead || sealed[0] != Version {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(sealed[1:5]), true
+}
 
 // Seal encrypts plaintext under the current key with a fresh random nonce, binding
 // associatedData (which is not stored), and returns a new slice of len(plaintext)+Overhead

@@ -122,6 +122,15 @@ func TestRotation(t *testing.T) {
 	if rotated.CurrentKeyID() != KeyID(key(2)) {
 		t.Fatal("current key id is not the new key's")
 	}
+	if id, ok := SealedKeyID(sealedOld); !ok || id != KeyID(key(1)) {
+		t.Fatalf("SealedKeyID(old) = %d, %v", id, ok)
+	}
+	if id, ok := SealedKeyID(sealedNew); !ok || id != KeyID(key(2)) {
+		t.Fatalf("SealedKeyID(new) = %d, %v", id, ok)
+	}
+	if _, ok := SealedKeyID(sealedNew[:Overhead-1]); ok {
+		t.Fatal("SealedKeyID accepted a short value")
+	}
 	if _, err := old.Open(sealedNew, []byte("ad")); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("old Sealer opens new value: err = %v", err)
 	}

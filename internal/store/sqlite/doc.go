@@ -43,6 +43,10 @@
 // parameters: no value is ever written into SQL text. secure_delete is on, so purged and
 // erased rows are overwritten with zeros, and the log is checkpointed after an erasure.
 //
+// To rotate the data key, open the store with a Sealer whose current key is the new one and
+// whose previous key is the old one (seal.New(newKey, oldKey)), run Reseal, then restart
+// with the new key alone.
+//
 // # Schema
 //
 // Migrations are embedded (migrations/NNNN_name.sql), applied in order inside one

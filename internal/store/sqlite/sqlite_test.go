@@ -459,3 +459,62 @@ func TestConnectionSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestReseal rotates the data key: a store opened with the new key and the old one as
+// previous reads old rows, Reseal rewrites them, and then the new key alone reads everything.
+func TestReseal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	oldKey, newKey := bytes.Repeat([]byte{1}, seal.KeySize), bytes.Repeat([]byte{2}, seal.KeySize)
+	openWith := func(keys ...[]byte) *Store {
+		t.Helper()
+		sl, err := seal.New(keys[0], keys[1:]...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(ctx, Options{Path: path, Sealer: sl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := openWith(oldKey)
+	const n = resealBatch + 7 // more than one page
+	for i := range n {
+		storetestSave(t, s, fmt.Sprint(i))
+	}
+	if err := s.OpenCase(ctx, fraud.Case{ID: "case-1", DecisionID: "dec-1", OpenedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = openWith(newKey, oldKey)
+	if _, err := s.Transaction(ctx, "tx-3"); err != nil {
+		t.Fatal("old row under rotated sealer:", err)
+	}
+	storetestSave(t, s, "new") // sealed under the new key already
+	got, err := s.Reseal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(2*n + 1); got != want {
+		t.Errorf("Reseal rewrote %d values, want %d", got, want)
+	}
+	if again, err := s.Reseal(ctx); err != nil || again != 0 {
+		t.Errorf("second Reseal = %d, %v; want 0", again, err)
+	}
+	s.Close()
+
+	s = openWith(newKey)
+	defer s.Close()
+	for _, id := range []string{"0", "3", fmt.Sprint(n - 1), "new"} {
+		if _, err := s.Transaction(ctx, "tx-"+id); err != nil {
+			t.Errorf("transaction %s under the new key alone: %v", id, err)
+		}
+		if _, err := s.Decision(ctx, "dec-"+id); err != nil {
+			t.Errorf("decision %s under the new key alone: %v", id, err)
+		}
+	}
+	if _, err := s.Case(ctx, "case-1"); err != nil {
+		t.Errorf("case under the new key alone: %v", err)
+	}
+}
