@@ -19,11 +19,13 @@ import (
 
 const insertTransactionSQL = `INSERT INTO transactions (id, occurred_at, amount, currency,
 	customer_id, terminal_id, merchant_category, channel, country, sealed_sensitive)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 
 const insertDecisionSQL = `INSERT INTO decisions (id, transaction_id, customer_id, outcome, score,
 	model_version, rules_version, created_at, latency_us, sealed_explanation)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+const deleteTransactionSQL = "DELETE FROM transactions WHERE id = ?"
 
 const (
 	adTransactionSensitive = "transactions.sealed_sensitive"

@@ -74,7 +74,7 @@ type Store struct {
 	queue  chan *saveRequest
 	done   chan struct{} // closed when the writer has exited
 
-	saveTx, saveDecision *sql.Stmt
+	saveTx, saveDecision, deleteTx *sql.Stmt
 }
 
 // Open opens (creating if needed) the database at o.Path, applies pending migrations and
@@ -141,6 +141,9 @@ func (s *Store) init(ctx context.Context) error {
 		return fmt.Errorf("sqlite store: prepare: %w", err)
 	}
 	if s.saveDecision, err = s.db.PrepareContext(ctx, insertDecisionSQL); err != nil {
+		return fmt.Errorf("sqlite store: prepare: %w", err)
+	}
+	if s.deleteTx, err = s.db.PrepareContext(ctx, deleteTransactionSQL); err != nil {
 		return fmt.Errorf("sqlite store: prepare: %w", err)
 	}
 	return nil

@@ -518,3 +518,59 @@ func TestReseal(t *testing.T) {
 		t.Errorf("case under the new key alone: %v", err)
 	}
 }
+
+// TestFailingDecisionFailsAlone makes one decision of a batch fail for a reason other than
+// a duplicate (a trigger refuses it): the writer falls back to savepoints, that caller alone
+// gets the error, nothing of its request is stored, and the rest of the batch commits.
+func TestFailingDecisionFailsAlone(t *testing.T) {
+	s, err := Open(ctx, Options{Path: filepath.Join(t.TempDir(), "vigil.db"), Sealer: testSealer(t),
+		MaxBatch: 5, MaxDelay: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// TEMP triggers live on one connection: keep the pool to that one.
+	s.db.SetMaxOpenConns(1)
+	if _, err := s.db.ExecContext(ctx, `CREATE TEMP TRIGGER poison BEFORE INSERT ON main.decisions
+		WHEN NEW.model_version = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`); err != nil {
+		t.Fatal(err)
+	}
+	storetestSave(t, s, "stored")
+	at := time.Now()
+	ids := []string{"a", "poison", "stored", "b", "c"}
+	results := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			d := storetest.Decision("dec-"+id+"-new", "tx-"+id, fraud.Approve, at)
+			if id == "poison" {
+				d.ModelVersion = "poison"
+			}
+			results[i] = s.SaveDecision(ctx, storetest.Transaction("tx-"+id, "c", at), d)
+		})
+	}
+	wg.Wait()
+	for i, id := range ids {
+		err := results[i]
+		switch id {
+		case "poison":
+			if err == nil || errors.Is(err, fraud.ErrConflict) {
+				t.Errorf("poisoned save: err = %v, want a storage error", err)
+			}
+			if _, err := s.Transaction(ctx, "tx-poison"); !errors.Is(err, fraud.ErrNotFound) {
+				t.Errorf("poisoned transaction stored: %v", err)
+			}
+		case "stored":
+			if !errors.Is(err, fraud.ErrConflict) {
+				t.Errorf("duplicate: err = %v, want ErrConflict", err)
+			}
+		default:
+			if err != nil {
+				t.Errorf("save %s: %v", id, err)
+			}
+			if _, err := s.DecisionByTransaction(ctx, "tx-"+id); err != nil {
+				t.Errorf("tx-%s: %v", id, err)
+			}
+		}
+	}
+}
