@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
@@ -32,48 +31,15 @@ const (
 	adDecisionExplanation  = "decisions.sealed_explanation"
 )
 
-// sensitive is the part of a transaction sealed at rest.
-type sensitive struct {
-	Card, DeviceID, IP string
-	Attributes         map[string]string
-}
-
-// explanation is the part of a decision sealed at rest. gob, unlike JSON, keeps NaN and
-// infinite feature values exactly.
-type explanation struct {
-	Reasons      []fraud.Reason
-	RuleHits     []fraud.RuleHit
-	FeatureNames []string
-	Features     []float64
-}
-
-func encode(v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
-
-func decode(b []byte, v any) error {
-	return gob.NewDecoder(bytes.NewReader(b)).Decode(v)
-}
-
 // SaveDecision stores t and d with the guarantee described in the package documentation:
 // it returns nil only once both are durable on disk.
 func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud.Decision) error {
 	if err := checkDecision(t, d); err != nil {
 		return err
 	}
-	sens, err := encode(sensitive{Card: t.Card, DeviceID: t.DeviceID, IP: t.IP, Attributes: t.Attributes})
-	if err != nil {
-		return fmt.Errorf("sqlite store: encode transaction: %w", err)
-	}
-	expl, err := encode(explanation{Reasons: d.Reasons, RuleHits: d.RuleHits,
-		FeatureNames: d.FeatureNames, Features: d.Features})
-	if err != nil {
-		return fmt.Errorf("sqlite store: encode decision: %w", err)
-	}
+	sens := (&sensitive{Card: t.Card, DeviceID: t.DeviceID, IP: t.IP, Attributes: t.Attributes}).marshal()
+	expl := (&explanation{Reasons: d.Reasons, RuleHits: d.RuleHits,
+		FeatureNames: d.FeatureNames, Features: d.Features}).marshal()
 	r := &saveRequest{
 		ctx: ctx,
 		txArgs: []any{t.ID, t.Timestamp.UnixNano(), t.Amount, t.Currency, t.CustomerID, t.TerminalID,
@@ -145,7 +111,7 @@ func (s *Store) scanDecision(row scanner) (*fraud.Decision, error) {
 		return nil, fmt.Errorf("sqlite store: decision explanation: %w", err)
 	}
 	var e explanation
-	if err := decode(plain, &e); err != nil {
+	if err := e.unmarshal(plain); err != nil {
 		return nil, fmt.Errorf("sqlite store: decision explanation: %w", err)
 	}
 	d.Reasons, d.RuleHits, d.FeatureNames, d.Features = e.Reasons, e.RuleHits, e.FeatureNames, e.Features
@@ -197,7 +163,7 @@ func (s *Store) Transaction(ctx context.Context, id string) (*fraud.Transaction,
 		return nil, fmt.Errorf("sqlite store: transaction: %w", err)
 	}
 	var sens sensitive
-	if err := decode(plain, &sens); err != nil {
+	if err := sens.unmarshal(plain); err != nil {
 		return nil, fmt.Errorf("sqlite store: transaction: %w", err)
 	}
 	t.Card, t.DeviceID, t.IP, t.Attributes = sens.Card, sens.DeviceID, sens.IP, sens.Attributes
