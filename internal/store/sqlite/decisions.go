@@ -37,6 +37,9 @@ func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud
 	if err := checkDecision(t, d); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	sens := (&sensitive{Card: t.Card, DeviceID: t.DeviceID, IP: t.IP, Attributes: t.Attributes}).marshal()
 	expl := (&explanation{Reasons: d.Reasons, RuleHits: d.RuleHits,
 		FeatureNames: d.FeatureNames, Features: d.Features}).marshal()
