@@ -234,7 +234,8 @@ type CaseStore interface {
 	// OpenedAt is missing, with ErrNotFound when the decision is not stored, and with
 	// ErrConflict when a case with that id or for that decision exists (one case per
 	// decision: a repeat is a conflict, the first case stands). The stored case takes its
-	// TransactionID from the decision.
+	// TransactionID from the decision; c's Status, Assignee, Resolution, Note and UpdatedAt
+	// are ignored (a new case is open, unassigned, and updated when opened).
 	OpenCase(ctx context.Context, c Case) error
 
 	// Case returns the case with id, or fails with ErrNotFound. Read-only.
