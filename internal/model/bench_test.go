@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -101,8 +102,8 @@ func BenchmarkPredictLogistic(b *testing.B) {
 	_ = sink
 }
 
-// BenchmarkTrainGBDT trains the default model (300 trees, depth 6, no early
-// stopping) on 100,000 synthetic rows of 25 features.
+// BenchmarkTrainGBDT trains the default model (300 trees, depth 6, 4096 bins,
+// no early stopping) on 100,000 synthetic rows of 25 features.
 func BenchmarkTrainGBDT(b *testing.B) {
 	d := synthetic(100_000, 25, 1)
 	b.ReportAllocs()
@@ -110,6 +111,24 @@ func BenchmarkTrainGBDT(b *testing.B) {
 		if _, err := TrainGBDT(context.Background(), d, nil, GBDTOptions{}, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkTrainGBDTMaxBins is BenchmarkTrainGBDT with coarser bins (the
+// default is 4096). Every synthetic feature but one has 100,000 distinct
+// values and so gets all its bins: for many bins, the worst case of histogram
+// clearing, subtraction and split search.
+func BenchmarkTrainGBDTMaxBins(b *testing.B) {
+	d := synthetic(100_000, 25, 1)
+	for _, bins := range []int{255, 1024} {
+		b.Run(strconv.Itoa(bins), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := TrainGBDT(context.Background(), d, nil, GBDTOptions{MaxBins: bins}, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

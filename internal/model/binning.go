@@ -10,7 +10,13 @@ import (
 // boundaries of each feature; more rows cost time and barely move quantiles.
 const binSampleRows = 200_000
 
-// binner maps raw feature values to the uint8 bins the trainer works on.
+// binIndex is the bin of one value. uint16 holds up to 65536 bins (MaxBins
+// 65535 plus the missing bin) at twice the memory of uint8; measured on the
+// benchmark, one uint16 path is no slower than the former uint8 one, so there
+// is only one.
+type binIndex = uint16
+
+// binner maps raw feature values to the bins the trainer works on.
 //
 // Bin 0 holds missing values (NaN). Value v goes to bin 1+#{k : cuts[k] <= v},
 // so bin 1 holds v < cuts[0] and bin b holds cuts[b-2] <= v < cuts[b-1].
@@ -19,13 +25,17 @@ const binSampleRows = 200_000
 type binner struct {
 	cuts     [][]float64 // per feature: strictly increasing, finite
 	maxValue []float64   // per feature: largest finite value seen (NaN if none)
+	offset   []int       // feature f's histogram is hist[offset[f]:offset[f+1]]
 }
 
 // numBins returns the number of bins of feature f, the missing bin included.
 func (b *binner) numBins(f int) int { return len(b.cuts[f]) + 2 }
 
+// histSize is the number of binStats of a histogram over every feature.
+func (b *binner) histSize() int { return b.offset[len(b.offset)-1] }
+
 // bin returns the bin of value v of feature f.
-func (b *binner) bin(f int, v float64) uint8 {
+func (b *binner) bin(f int, v float64) binIndex {
 	if v != v {
 		return 0
 	}
@@ -39,7 +49,7 @@ func (b *binner) bin(f int, v float64) uint8 {
 			hi = m
 		}
 	}
-	return uint8(lo + 1)
+	return binIndex(lo + 1)
 }
 
 // fitBinner places at most maxBins-1 cuts per feature at quantiles of the
@@ -67,6 +77,10 @@ func fitBinner(d *Dataset, maxBins int, seed uint64, workers int) *binner {
 		}
 		b.maxValue[f] = maxV
 	})
+	b.offset = make([]int, nf+1)
+	for f := range nf {
+		b.offset[f+1] = b.offset[f] + b.numBins(f)
+	}
 	return b
 }
 
@@ -146,9 +160,9 @@ func cutBetween(a, b float64) float64 {
 
 // transform returns d's values as bins, column-major: out[f*d.Rows+i] is the
 // bin of feature f in row i.
-func (b *binner) transform(d *Dataset, workers int) []uint8 {
+func (b *binner) transform(d *Dataset, workers int) []binIndex {
 	nf, n := len(d.Names), d.Rows
-	out := make([]uint8, nf*n)
+	out := make([]binIndex, nf*n)
 	parallelFor(nf, workers, func(f int) {
 		col := out[f*n : (f+1)*n]
 		for i := range col {

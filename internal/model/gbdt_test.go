@@ -29,6 +29,7 @@ func TestPredictorMatchesTrainer(t *testing.T) {
 		{MaxTrees: 40},
 		{MaxTrees: 40, Subsample: 0.7, ColSample: 0.5, MaxLeaves: 9, ScalePosWeight: 5, Seed: 9},
 		{MaxTrees: 40, MaxDepth: 3, Gamma: 0.5, Lambda: 3, MinChildWeight: 5, MaxBins: 16},
+		{MaxTrees: 40, MaxBins: 4096, Subsample: 0.8, Seed: 3}, // bin indices above 255
 	} {
 		m, margins, err := trainGBDT(context.Background(), d, nil, o, nil)
 		if err != nil {
@@ -49,7 +50,16 @@ func TestTrainGBDTDeterministic(t *testing.T) {
 	// Large enough that histograms and split searches run in parallel.
 	d := synthetic(16000, 10, 5)
 	v := synthetic(4000, 10, 6)
-	o := GBDTOptions{MaxTrees: 15, Subsample: 0.8, ColSample: 0.7, Seed: 11, EarlyStoppingMetric: MetricAUC}
+	for _, bins := range []int{255, 0} { // the former limit and the default
+		o := GBDTOptions{MaxTrees: 15, Subsample: 0.8, ColSample: 0.7, Seed: 11, EarlyStoppingMetric: MetricAUC, MaxBins: bins}
+		checkDeterministic(t, d, v, o)
+	}
+}
+
+// checkDeterministic trains with o under several GOMAXPROCS and worker counts
+// and fails unless every model is bit-identical.
+func checkDeterministic(t *testing.T, d, v *Dataset, o GBDTOptions) {
+	t.Helper()
 	train := func(procs, workers int) []treeSpec {
 		t.Helper()
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
@@ -64,7 +74,7 @@ func TestTrainGBDTDeterministic(t *testing.T) {
 	want := train(2, 2)
 	for _, c := range []struct{ procs, workers int }{{2, 2}, {1, 1}, {2, 1}} {
 		if got := train(c.procs, c.workers); !sameSpecs(got, want) {
-			t.Errorf("GOMAXPROCS %d, %d workers: model differs from the first run", c.procs, c.workers)
+			t.Errorf("MaxBins %d, GOMAXPROCS %d, %d workers: model differs from the first run", o.MaxBins, c.procs, c.workers)
 		}
 	}
 }
@@ -166,7 +176,8 @@ func TestTrainGBDTRefusesBadInput(t *testing.T) {
 		{"duplicate name", func() *Dataset { d := good(); d.Names[1] = d.Names[0]; return d }, nil, GBDTOptions{}},
 		{"one class", func() *Dataset { d := good(); clear(d.Y); return d }, nil, GBDTOptions{}},
 		{"valid names differ", good, &Dataset{Names: []string{"x"}, Rows: 1, X: []float64{1}, Y: []float64{1}}, GBDTOptions{}},
-		{"max bins", good, nil, GBDTOptions{MaxBins: 256}},
+		{"max bins", good, nil, GBDTOptions{MaxBins: MaxBinsLimit + 1}},
+		{"one bin", good, nil, GBDTOptions{MaxBins: 1}},
 		{"subsample", good, nil, GBDTOptions{Subsample: 1.5}},
 		{"lambda", good, nil, GBDTOptions{Lambda: -1}},
 		{"metric", good, nil, GBDTOptions{EarlyStoppingMetric: "f1"}},

@@ -13,7 +13,7 @@ type trainer struct {
 	o          GBDTOptions
 	rows       int
 	binner     *binner
-	bins       []uint8 // column-major: bins[f*rows+i]
+	bins       []binIndex // column-major: bins[f*rows+i]
 	grad, hess []float64
 	gh         []gradPair // a node's gradients, gathered in row order
 	work, tmp  []int32    // the rows growing the current tree, partitioned by node
@@ -91,9 +91,9 @@ func trainGBDT(ctx context.Context, train, valid *Dataset, o GBDTOptions, progre
 		work:     make([]int32, 0, n),
 		tmp:      make([]int32, 0, n),
 		splitBuf: make([]split, len(train.Names)),
-		pool:     histPool{features: len(train.Names)},
 	}
 	t.binner = fitBinner(train, o.MaxBins, o.Seed, t.workers)
+	t.pool = histPool{size: t.binner.histSize()}
 	t.bins = t.binner.transform(train, t.workers)
 
 	margin := make([]float64, n)

@@ -9,13 +9,17 @@ func (s *binStat) add(o binStat) { s.g += o.g; s.h += o.h; s.n += o.n }
 
 func (s binStat) sub(o binStat) binStat { return binStat{s.g - o.g, s.h - o.h, s.n - o.n} }
 
-// featureHist is the histogram of one feature: 256 bins indexed by a uint8,
-// so the hot loop needs no bounds checks. Only the first numBins are used.
-type featureHist [256]binStat
+// hist is a node's histogram over every feature, flat: feature f's bins are
+// h[offset[f]:offset[f+1]] (see binner.offset), so a feature with few
+// distinct values costs few bins. Only the features sampled for the current
+// tree are filled in.
+type hist []binStat
 
-// hist is a node's histogram over every feature; only the features sampled
-// for the current tree are filled in.
-type hist []featureHist
+// feature returns the histogram of feature f, one binStat per bin.
+func (t *trainer) feature(h hist, f int) []binStat {
+	off := t.binner.offset
+	return h[off[f]:off[f+1]]
+}
 
 // gradPair is a row's gradient and hessian, gathered side by side so the
 // histogram loop reads one stream.
@@ -23,8 +27,8 @@ type gradPair struct{ g, h float64 }
 
 // histPool recycles node histograms; a tree needs at most one per open leaf.
 type histPool struct {
-	features int
-	free     []hist
+	size int // binStats per histogram
+	free []hist
 }
 
 func (p *histPool) get() hist {
@@ -33,7 +37,7 @@ func (p *histPool) get() hist {
 		p.free = p.free[:n-1]
 		return h
 	}
-	return make(hist, p.features)
+	return make(hist, p.size)
 }
 
 func (p *histPool) put(h hist) {
@@ -62,8 +66,8 @@ func (t *trainer) buildHist(h hist, rows []int32, feats []int) {
 	n := t.rows
 	parallelFor(len(feats), workers, func(k int) {
 		f := feats[k]
-		fh := &h[f]
-		clear(fh[:t.binner.numBins(f)])
+		fh := t.feature(h, f)
+		clear(fh)
 		col := t.bins[f*n : (f+1)*n]
 		for i, r := range rows {
 			s, p := &fh[col[r]], gh[i]
@@ -79,8 +83,9 @@ func (t *trainer) buildHist(h hist, rows []int32, feats []int) {
 // only the smaller child is ever built from rows).
 func (t *trainer) subtractHist(parent, child hist, feats []int) {
 	for _, f := range feats {
-		p, c := &parent[f], &child[f]
-		for b := range t.binner.numBins(f) {
+		p, c := t.feature(parent, f), t.feature(child, f)
+		c = c[:len(p)]
+		for b := range p {
 			p[b] = p[b].sub(c[b])
 		}
 	}

@@ -48,7 +48,7 @@ func (t *trainer) findSplit(h hist, total binStat, feats []int) split {
 	}
 	parentScore := t.leafScore(total)
 	parallelFor(len(feats), workers, func(k int) {
-		best[k] = t.bestSplitOf(feats[k], &h[feats[k]], total, parentScore)
+		best[k] = t.bestSplitOf(feats[k], t.feature(h, feats[k]), total, parentScore)
 	})
 	out := noSplit
 	for _, s := range best {
@@ -59,10 +59,13 @@ func (t *trainer) findSplit(h hist, total binStat, feats []int) split {
 	return out
 }
 
-// bestSplitOf scans the bins of feature f once per direction of the missing
-// values and returns the best admissible split or noSplit.
-func (t *trainer) bestSplitOf(f int, fh *featureHist, total binStat, parentScore float64) split {
-	nb := t.binner.numBins(f)
+// bestSplitOf scans the bins of feature f (histogram fh) once per direction
+// of the missing values and returns the best admissible split or noSplit.
+// Empty bins are skipped: a split after one sends the same rows each way as
+// the split before it, which already won or lost; its sums could differ only
+// by the rounding residue histogram subtraction leaves in an empty bin.
+func (t *trainer) bestSplitOf(f int, fh []binStat, total binStat, parentScore float64) split {
+	nb := len(fh)
 	miss := fh[0]
 	best := noSplit
 	consider := func(left binStat, bin int, missingLeft bool) {
@@ -78,6 +81,9 @@ func (t *trainer) bestSplitOf(f int, fh *featureHist, total binStat, parentScore
 	// Missing values right (or none in this node).
 	var left binStat
 	for b := 1; b <= nb-2; b++ {
+		if fh[b].n == 0 {
+			continue
+		}
 		left.add(fh[b])
 		consider(left, b, false)
 	}
@@ -85,6 +91,9 @@ func (t *trainer) bestSplitOf(f int, fh *featureHist, total binStat, parentScore
 		// Missing values left.
 		left = miss
 		for b := 1; b <= nb-2; b++ {
+			if fh[b].n == 0 {
+				continue
+			}
 			left.add(fh[b])
 			consider(left, b, true)
 		}
@@ -116,7 +125,7 @@ func (t *trainer) threshold(s split) float64 {
 }
 
 // goesLeft reports whether a row in bin b of the split feature goes left.
-func (s split) goesLeft(b uint8) bool {
+func (s split) goesLeft(b binIndex) bool {
 	if b == 0 {
 		return s.missingLeft
 	}
