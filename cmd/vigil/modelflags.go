@@ -28,7 +28,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		trees:     fs.Int("trees", d.MaxTrees, "GBDT: boosting rounds at most"),
 		depth:     fs.Int("depth", d.MaxDepth, "GBDT: maximum tree depth"),
 		leaves:    fs.Int("leaves", 0, "GBDT: maximum leaves per tree (0: depth only)"),
-		bins:      fs.Int("bins", d.MaxBins, "GBDT: histogram bins per feature, 2-255"),
+		bins:      fs.Int("bins", d.MaxBins, "GBDT: histogram bins per feature, 2-65535 (finer bins split sparse tails exactly)"),
 		earlyStop: fs.Int("early-stopping", d.EarlyStoppingRounds, "GBDT: stop after this many rounds without validation gain (negative: never)"),
 		eta:       fs.Float64("learning-rate", d.LearningRate, "GBDT: learning rate (eta)"),
 		lambda:    fs.Float64("lambda", d.Lambda, "GBDT: L2 regularisation of leaf values"),
