@@ -180,26 +180,11 @@ func (s *Store) Cases(ctx context.Context, f fraud.CaseFilter) (fraud.Page[fraud
 		args = append(args, at, at, id)
 	}
 	q.WriteString(" ORDER BY opened_at, id LIMIT ?")
-	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return page, fmt.Errorf("sqlite store: cases: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := s.scanCase(rows)
+	return queryPage(ctx, s.db, "cases", q.String(), args, limit, func(r *sql.Rows) (fraud.Case, string, error) {
+		c, err := s.scanCase(r)
 		if err != nil {
-			return page, fmt.Errorf("sqlite store: cases: %w", err)
+			return fraud.Case{}, "", err
 		}
-		page.Items = append(page.Items, *c)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("sqlite store: cases: %w", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor(last.OpenedAt.UnixNano(), last.ID)
-	}
-	return page, nil
+		return *c, encodeCursor(c.OpenedAt.UnixNano(), c.ID), nil
+	})
 }

@@ -214,28 +214,13 @@ func (s *Store) Decisions(ctx context.Context, f fraud.DecisionFilter) (fraud.Pa
 		args = append(args, at, at, id)
 	}
 	q.WriteString(" ORDER BY created_at DESC, id DESC LIMIT ?")
-	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return page, fmt.Errorf("sqlite store: decisions: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		d, err := s.scanDecision(rows)
+	return queryPage(ctx, s.db, "decisions", q.String(), args, limit, func(r *sql.Rows) (fraud.Decision, string, error) {
+		d, err := s.scanDecision(r)
 		if err != nil {
-			return page, fmt.Errorf("sqlite store: decisions: %w", err)
+			return fraud.Decision{}, "", err
 		}
-		page.Items = append(page.Items, *d)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("sqlite store: decisions: %w", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = encodeCursor(last.CreatedAt.UnixNano(), last.ID)
-	}
-	return page, nil
+		return *d, encodeCursor(d.CreatedAt.UnixNano(), d.ID), nil
+	})
 }
 
 // pageLimit applies the domain's page size rules.

@@ -73,32 +73,16 @@ func (s *Store) Labels(ctx context.Context, f fraud.LabelFilter) (fraud.Page[fra
 		args = append(args, seq)
 	}
 	q.WriteString(" ORDER BY seq LIMIT ?")
-	args = append(args, limit+1)
-	rows, err := s.db.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return page, fmt.Errorf("sqlite store: labels: %w", err)
-	}
-	defer rows.Close()
-	var seqs []int64
-	for rows.Next() {
+	return queryPage(ctx, s.db, "labels", q.String(), args, limit, func(r *sql.Rows) (fraud.Label, string, error) {
 		var (
 			l   fraud.Label
 			seq int64
 			at  sql.NullInt64
 		)
-		if err := rows.Scan(&seq, &l.TransactionID, &l.Fraud, &l.Source, &at); err != nil {
-			return page, fmt.Errorf("sqlite store: labels: %w", err)
+		if err := r.Scan(&seq, &l.TransactionID, &l.Fraud, &l.Source, &at); err != nil {
+			return l, "", err
 		}
 		l.LabelledAt = fromNanos(at)
-		page.Items = append(page.Items, l)
-		seqs = append(seqs, seq)
-	}
-	if err := rows.Err(); err != nil {
-		return page, fmt.Errorf("sqlite store: labels: %w", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.Next = encodeCursor(seqs[limit-1], "")
-	}
-	return page, nil
+		return l, encodeCursor(seq, ""), nil
+	})
 }

@@ -1,0 +1,42 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/vigil-fraud/vigil/internal/fraud"
+)
+
+// queryPage runs one keyset-paginated query: q ends with "LIMIT ?" and args hold every value
+// but the limit. It fetches one row more than limit to learn whether another page follows;
+// scan reads a row and returns it with the cursor that resumes after it, and the cursor of
+// the last row kept becomes the page's Next. what names the query in errors.
+func queryPage[T any](ctx context.Context, db *sql.DB, what, q string, args []any, limit int,
+	scan func(*sql.Rows) (T, string, error)) (fraud.Page[T], error) {
+	var page fraud.Page[T]
+	rows, err := db.QueryContext(ctx, q, append(args, limit+1)...)
+	if err != nil {
+		return page, fmt.Errorf("sqlite store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var last string
+	for rows.Next() {
+		item, cursor, err := scan(rows)
+		if err != nil {
+			return page, fmt.Errorf("sqlite store: %s: %w", what, err)
+		}
+		if len(page.Items) < limit {
+			last = cursor
+		}
+		page.Items = append(page.Items, item)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("sqlite store: %s: %w", what, err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = last
+	}
+	return page, nil
+}
