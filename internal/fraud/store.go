@@ -100,11 +100,14 @@ type LabelStore interface {
 	Labels(ctx context.Context, f LabelFilter) (Page[Label], error)
 }
 
-// Role is what an API key may do, least privilege first.
+// Role is what an API key may do. Roles do not nest: a scorer only scores; an analyst reads
+// decisions, cases and labels and works the review queue; an admin manages rules, lists, keys
+// and models but neither scores nor reads decisions (an admin key is the costliest to leak,
+// so it opens nothing else). Someone who does two jobs holds two keys. The table that pins
+// every role's permissions is internal/apikey's Allowed.
 type Role string
 
-// The roles: scorer may only score; analyst may also read decisions, review cases and label;
-// admin may also manage keys, lists, models and retention.
+// The roles; see Role for what each may do.
 const (
 	RoleScorer  Role = "scorer"
 	RoleAnalyst Role = "analyst"
