@@ -63,7 +63,7 @@ func (s *Store) resealPage(ctx context.Context, table, column, adColumn, after s
 		sealed []byte
 	}
 	var (
-		todo []stale
+		pending []stale
 		last string
 		read int
 	)
@@ -76,13 +76,13 @@ func (s *Store) resealPage(ctx context.Context, table, column, adColumn, after s
 		read++
 		last = st.id
 		if id, ok := seal.SealedKeyID(st.sealed); !ok || id != current {
-			todo = append(todo, st)
+			pending = append(pending, st)
 		}
 	}
 	if err := rows.Close(); err != nil {
 		return 0, "", false, err
 	}
-	for _, st := range todo {
+	for _, st := range pending {
 		plain, err := s.sealer.Open(st.sealed, ad(adColumn, st.id))
 		if err != nil {
 			return 0, "", false, fmt.Errorf("open a sealed value: %w", err)
@@ -95,5 +95,5 @@ func (s *Store) resealPage(ctx context.Context, table, column, adColumn, after s
 	if err := tx.Commit(); err != nil {
 		return 0, "", false, err
 	}
-	return int64(len(todo)), last, read == resealBatch, nil
+	return int64(len(pending)), last, read == resealBatch, nil
 }
