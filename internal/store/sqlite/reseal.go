@@ -64,8 +64,8 @@ func (s *Store) resealPage(ctx context.Context, table, column, adColumn, after s
 	}
 	var (
 		pending []stale
-		last string
-		read int
+		last    string
+		read    int
 	)
 	for rows.Next() {
 		var st stale
