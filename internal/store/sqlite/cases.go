@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
@@ -158,29 +157,22 @@ func (s *Store) Cases(ctx context.Context, f fraud.CaseFilter) (fraud.Page[fraud
 	if err != nil {
 		return page, err
 	}
-	var (
-		q    strings.Builder
-		args []any
-	)
-	q.WriteString("SELECT " + caseColumns + " FROM cases WHERE 1 = 1")
+	q := newQuery("SELECT " + caseColumns + " FROM cases")
 	if f.Status != "" {
-		q.WriteString(" AND status = ?")
-		args = append(args, string(f.Status))
+		q.and("status = ?", string(f.Status))
 	}
 	if f.Assignee != "" {
-		q.WriteString(" AND assignee = ?")
-		args = append(args, f.Assignee)
+		q.and("assignee = ?", f.Assignee)
 	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {
 			return page, err
 		}
-		q.WriteString(" AND (opened_at > ? OR (opened_at = ? AND id > ?))")
-		args = append(args, at, at, id)
+		q.and("(opened_at > ? OR (opened_at = ? AND id > ?))", at, at, id)
 	}
-	q.WriteString(" ORDER BY opened_at, id LIMIT ?")
-	return queryPage(ctx, s.db, "cases", q.String(), args, limit, func(r *sql.Rows) (fraud.Case, string, error) {
+	q.then(" ORDER BY opened_at, id LIMIT ?")
+	return queryPage(ctx, s.db, "cases", q.String(), q.args, limit, func(r *sql.Rows) (fraud.Case, string, error) {
 		c, err := s.scanCase(r)
 		if err != nil {
 			return fraud.Case{}, "", err

@@ -181,40 +181,26 @@ func (s *Store) Decisions(ctx context.Context, f fraud.DecisionFilter) (fraud.Pa
 	if err != nil {
 		return page, err
 	}
-	var (
-		q    strings.Builder
-		args []any
-	)
-	q.WriteString("SELECT " + decisionColumns + " FROM decisions WHERE 1 = 1")
+	q := newQuery("SELECT " + decisionColumns + " FROM decisions")
 	if f.Outcome != "" {
 		if f.Outcome.Severity() < 0 {
 			return page, invalid("unknown outcome")
 		}
-		q.WriteString(" AND outcome = ?")
-		args = append(args, string(f.Outcome))
+		q.and("outcome = ?", string(f.Outcome))
 	}
 	if f.CustomerID != "" {
-		q.WriteString(" AND customer_id = ?")
-		args = append(args, f.CustomerID)
+		q.and("customer_id = ?", f.CustomerID)
 	}
-	if !f.From.IsZero() {
-		q.WriteString(" AND created_at >= ?")
-		args = append(args, clampNanos(f.From))
-	}
-	if !f.To.IsZero() {
-		q.WriteString(" AND created_at < ?")
-		args = append(args, clampNanos(f.To))
-	}
+	q.during("created_at", f.From, f.To)
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {
 			return page, err
 		}
-		q.WriteString(" AND (created_at < ? OR (created_at = ? AND id < ?))")
-		args = append(args, at, at, id)
+		q.and("(created_at < ? OR (created_at = ? AND id < ?))", at, at, id)
 	}
-	q.WriteString(" ORDER BY created_at DESC, id DESC LIMIT ?")
-	return queryPage(ctx, s.db, "decisions", q.String(), args, limit, func(r *sql.Rows) (fraud.Decision, string, error) {
+	q.then(" ORDER BY created_at DESC, id DESC LIMIT ?")
+	return queryPage(ctx, s.db, "decisions", q.String(), q.args, limit, func(r *sql.Rows) (fraud.Decision, string, error) {
 		d, err := s.scanDecision(r)
 		if err != nil {
 			return fraud.Decision{}, "", err

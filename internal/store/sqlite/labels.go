@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
 )
@@ -47,33 +46,20 @@ func (s *Store) Labels(ctx context.Context, f fraud.LabelFilter) (fraud.Page[fra
 	if err != nil {
 		return page, err
 	}
-	var (
-		q    strings.Builder
-		args []any
-	)
-	q.WriteString("SELECT seq, transaction_id, fraud, source, labelled_at FROM labels WHERE 1 = 1")
+	q := newQuery("SELECT seq, transaction_id, fraud, source, labelled_at FROM labels")
 	if f.TransactionID != "" {
-		q.WriteString(" AND transaction_id = ?")
-		args = append(args, f.TransactionID)
+		q.and("transaction_id = ?", f.TransactionID)
 	}
-	if !f.From.IsZero() {
-		q.WriteString(" AND labelled_at >= ?")
-		args = append(args, clampNanos(f.From))
-	}
-	if !f.To.IsZero() {
-		q.WriteString(" AND labelled_at < ?")
-		args = append(args, clampNanos(f.To))
-	}
+	q.during("labelled_at", f.From, f.To)
 	if f.Cursor != "" {
 		seq, key, err := decodeCursor(f.Cursor)
 		if err != nil || key != "" {
 			return page, invalid("malformed cursor")
 		}
-		q.WriteString(" AND seq > ?")
-		args = append(args, seq)
+		q.and("seq > ?", seq)
 	}
-	q.WriteString(" ORDER BY seq LIMIT ?")
-	return queryPage(ctx, s.db, "labels", q.String(), args, limit, func(r *sql.Rows) (fraud.Label, string, error) {
+	q.then(" ORDER BY seq LIMIT ?")
+	return queryPage(ctx, s.db, "labels", q.String(), q.args, limit, func(r *sql.Rows) (fraud.Label, string, error) {
 		var (
 			l   fraud.Label
 			seq int64

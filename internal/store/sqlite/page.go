@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
 )
@@ -40,3 +42,40 @@ func queryPage[T any](ctx context.Context, db *sql.DB, what, q string, args []an
 	}
 	return page, nil
 }
+
+// query assembles a filtered SELECT from constant fragments: conditions are fixed text with
+// "?" placeholders, and every value goes into args, never into the text.
+type query struct {
+	b    strings.Builder
+	args []any
+}
+
+// newQuery starts "selectFrom WHERE 1 = 1", to which and adds conditions.
+func newQuery(selectFrom string) *query {
+	q := &query{}
+	q.b.WriteString(selectFrom)
+	q.b.WriteString(" WHERE 1 = 1")
+	return q
+}
+
+// and adds the condition cond with the values of its placeholders.
+func (q *query) and(cond string, args ...any) {
+	q.b.WriteString(" AND ")
+	q.b.WriteString(cond)
+	q.args = append(q.args, args...)
+}
+
+// during bounds column col to [from, to), each bound only when it is set.
+func (q *query) during(col string, from, to time.Time) {
+	if !from.IsZero() {
+		q.and(col+" >= ?", clampNanos(from))
+	}
+	if !to.IsZero() {
+		q.and(col+" < ?", clampNanos(to))
+	}
+}
+
+// then appends the rest of the statement (ORDER BY ... LIMIT ?).
+func (q *query) then(rest string) { q.b.WriteString(rest) }
+
+func (q *query) String() string { return q.b.String() }
