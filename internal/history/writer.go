@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/vigil-fraud/vigil/internal/fraud"
 )
 
 // Writer writes records in one layout. It buffers; call Flush (or use File, which does).
@@ -62,23 +64,12 @@ func NewWriter(w io.Writer, layout Layout, meta Meta) (*Writer, error) {
 	return wr, nil
 }
 
-// jsonRecord is a Record's JSON Lines shape.
+// jsonRecord is a Record's JSON Lines shape: the transaction's own fields (encoding/json
+// writes the amount in its shortest exact form), then the ground truth.
 type jsonRecord struct {
-	ID               string            `json:"id"`
-	Timestamp        string            `json:"timestamp"`
-	Amount           json.Number       `json:"amount"`
-	Currency         string            `json:"currency"`
-	CustomerID       string            `json:"customer_id"`
-	TerminalID       string            `json:"terminal_id"`
-	Card             string            `json:"card,omitempty"`
-	MerchantCategory string            `json:"merchant_category,omitempty"`
-	Channel          string            `json:"channel,omitempty"`
-	Country          string            `json:"country,omitempty"`
-	DeviceID         string            `json:"device_id,omitempty"`
-	IP               string            `json:"ip,omitempty"`
-	Attributes       map[string]string `json:"attributes,omitempty"`
-	Fraud            bool              `json:"fraud"`
-	Scenario         string            `json:"fraud_scenario,omitempty"`
+	fraud.Transaction
+	Fraud    bool   `json:"fraud"`
+	Scenario string `json:"fraud_scenario,omitempty"`
 }
 
 // Write writes one record. Amounts are written in their shortest exact form.
@@ -86,14 +77,9 @@ func (w *Writer) Write(r *Record) error {
 	b := w.buf[:0]
 	switch w.layout {
 	case LayoutJSONL:
-		jr := jsonRecord{
-			ID: r.ID, Timestamp: r.Timestamp.UTC().Format(time.RFC3339Nano),
-			Amount:   json.Number(strconv.FormatFloat(r.Amount, 'f', -1, 64)),
-			Currency: r.Currency, CustomerID: r.CustomerID, TerminalID: r.TerminalID, Card: r.Card,
-			MerchantCategory: r.MerchantCategory, Channel: r.Channel, Country: r.Country,
-			DeviceID: r.DeviceID, IP: r.IP, Attributes: r.Attributes, Fraud: r.Fraud, Scenario: r.Scenario,
-		}
-		out, err := json.Marshal(jr)
+		jr := jsonRecord{Transaction: r.Transaction, Fraud: r.Fraud, Scenario: r.Scenario}
+		jr.Timestamp = jr.Timestamp.UTC()
+		out, err := json.Marshal(&jr)
 		if err != nil {
 			return err
 		}
