@@ -29,7 +29,7 @@ func warmed(b *testing.B, opts memory.Options) (*feature.Engine, []history.Recor
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := feature.Replay(context.Background(), &sliceReader{recs: recs[:split]}, e, feature.ReplayOptions{},
+	if _, err := feature.Replay(context.Background(), featuretest.NewReader(recs[:split]), e, feature.ReplayOptions{},
 		func(*history.Record, []float64) error { return nil }); err != nil {
 		b.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func BenchmarkReplay(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		e := newEngine(b, window.Limits{})
-		if _, err := feature.Replay(context.Background(), &sliceReader{recs: recs}, e, feature.ReplayOptions{},
+		if _, err := feature.Replay(context.Background(), featuretest.NewReader(recs), e, feature.ReplayOptions{},
 			func(*history.Record, []float64) error { return nil }); err != nil {
 			b.Fatal(err)
 		}

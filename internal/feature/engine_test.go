@@ -3,7 +3,6 @@ package feature_test
 import (
 	"context"
 	"errors"
-	"io"
 	"math"
 	"path/filepath"
 	"testing"
@@ -17,21 +16,6 @@ import (
 	"github.com/vigil-fraud/vigil/internal/state/memory"
 	"github.com/vigil-fraud/vigil/internal/synth"
 )
-
-// sliceReader reads records from a slice.
-type sliceReader struct {
-	recs []history.Record
-	i    int
-}
-
-func (r *sliceReader) Read(rec *history.Record) error {
-	if r.i == len(r.recs) {
-		return io.EOF
-	}
-	*rec = r.recs[r.i]
-	r.i++
-	return nil
-}
 
 // newEngine returns an engine over a fresh in-memory state with limits lim.
 func newEngine(t testing.TB, lim window.Limits) *feature.Engine {
@@ -51,7 +35,7 @@ func newEngine(t testing.TB, lim window.Limits) *feature.Engine {
 func replay(t testing.TB, e *feature.Engine, recs []history.Record, opts feature.ReplayOptions) [][]float64 {
 	t.Helper()
 	var rows [][]float64
-	_, err := feature.Replay(context.Background(), &sliceReader{recs: recs}, e, opts, func(_ *history.Record, f []float64) error {
+	_, err := feature.Replay(context.Background(), featuretest.NewReader(recs), e, opts, func(_ *history.Record, f []float64) error {
 		rows = append(rows, append([]float64(nil), f...))
 		return nil
 	})

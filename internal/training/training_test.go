@@ -2,30 +2,15 @@ package training
 
 import (
 	"context"
-	"io"
 	"math"
 	"testing"
 	"time"
 
+	"github.com/vigil-fraud/vigil/internal/feature/featuretest"
 	"github.com/vigil-fraud/vigil/internal/history"
 	"github.com/vigil-fraud/vigil/internal/model"
 	"github.com/vigil-fraud/vigil/internal/synth"
 )
-
-// sliceReader serves records from memory.
-type sliceReader struct {
-	recs []history.Record
-	i    int
-}
-
-func (r *sliceReader) Read(rec *history.Record) error {
-	if r.i >= len(r.recs) {
-		return io.EOF
-	}
-	*rec = r.recs[r.i]
-	r.i++
-	return nil
-}
 
 var start = time.Date(2018, 4, 1, 0, 0, 0, 0, time.UTC)
 
@@ -49,7 +34,7 @@ func smallHistory(t *testing.T) []history.Record {
 func TestCollectKeepsTheSpanAndReplaysEverything(t *testing.T) {
 	recs := smallHistory(t)
 	from, to := start.AddDate(0, 0, 30), start.AddDate(0, 0, 40)
-	tab, err := Collect(context.Background(), &sliceReader{recs: recs}, CollectOptions{From: from, To: to})
+	tab, err := Collect(context.Background(), featuretest.NewReader(recs), CollectOptions{From: from, To: to})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +55,7 @@ func TestCollectKeepsTheSpanAndReplaysEverything(t *testing.T) {
 			t.Fatalf("row of day %d outside the span", d)
 		}
 	}
-	if _, err := Collect(context.Background(), &sliceReader{recs: recs}, CollectOptions{From: start.AddDate(1, 0, 0), To: start.AddDate(1, 0, 7)}); err == nil {
+	if _, err := Collect(context.Background(), featuretest.NewReader(recs), CollectOptions{From: start.AddDate(1, 0, 0), To: start.AddDate(1, 0, 7)}); err == nil {
 		t.Fatal("a span with no transaction must be an error")
 	}
 }
@@ -78,7 +63,7 @@ func TestCollectKeepsTheSpanAndReplaysEverything(t *testing.T) {
 func TestTrainAndEvaluateFollowTheProtocol(t *testing.T) {
 	recs := smallHistory(t)
 	first := DefaultPeriod(start.AddDate(0, 0, 35))
-	tab, err := Collect(context.Background(), &sliceReader{recs: recs}, CollectOptions{From: first.TrainStart, To: first.Shift(1).TestEnd()})
+	tab, err := Collect(context.Background(), featuretest.NewReader(recs), CollectOptions{From: first.TrainStart, To: first.Shift(1).TestEnd()})
 	if err != nil {
 		t.Fatal(err)
 	}

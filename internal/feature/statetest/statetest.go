@@ -5,7 +5,6 @@ package statetest
 import (
 	"context"
 	"errors"
-	"io"
 	"strconv"
 	"sync"
 	"testing"
@@ -155,20 +154,6 @@ func testInvalid(t *testing.T, s fraud.FeatureState) {
 // onlyBlobs hides any in-place reading, so the engine uses Load like a networked state.
 type onlyBlobs struct{ fraud.FeatureState }
 
-type sliceReader struct {
-	recs []history.Record
-	i    int
-}
-
-func (r *sliceReader) Read(rec *history.Record) error {
-	if r.i == len(r.recs) {
-		return io.EOF
-	}
-	*rec = r.recs[r.i]
-	r.i++
-	return nil
-}
-
 // testFeatures replays a generated history through an engine over the state and compares
 // every feature with the reference computation.
 func testFeatures(t *testing.T, s fraud.FeatureState) {
@@ -179,7 +164,7 @@ func testFeatures(t *testing.T, s fraud.FeatureState) {
 		t.Fatal(err)
 	}
 	i, bad := 0, 0
-	_, err = feature.Replay(ctx, &sliceReader{recs: recs}, e, feature.ReplayOptions{}, func(_ *history.Record, f []float64) error {
+	_, err = feature.Replay(ctx, featuretest.NewReader(recs), e, feature.ReplayOptions{}, func(_ *history.Record, f []float64) error {
 		for k := range f {
 			if !featuretest.Close(f[k], want[i][k], 1e-6) {
 				if bad++; bad <= 5 {
