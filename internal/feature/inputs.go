@@ -248,6 +248,8 @@ func (in *inputs) scanTerminal(o *window.Observation, tm *window.Terminal) {
 	end := in.t - terminalDelay
 	var n, f [3]int64
 	var skipN, skipF int64
+	recent := recentScan{seekLast: tm.Frauds() > 0, walkAll: tm.Frauds() > 0}
+	recentDone := false
 	i := tm.Len() - 1
 	for ; i >= 0; i-- {
 		e := tm.At(i)
@@ -256,6 +258,9 @@ func (in *inputs) scanTerminal(o *window.Observation, tm *window.Terminal) {
 			fr = 1
 		}
 		et := int64(e.Time)
+		if !recentDone {
+			recentDone = recent.visit(in, e, et, end)
+		}
 		if et > end {
 			skipN++
 			skipF += fr
@@ -294,42 +299,45 @@ func (in *inputs) scanTerminal(o *window.Observation, tm *window.Terminal) {
 			in.term[w].sum += ff
 		}
 	}
-	in.scanTerminalRecent(tm, end)
+	// The latest-outcome features may need events older than the windows' walk reached.
+	for j := i - 1; j >= 0 && !recentDone; j-- {
+		e := tm.At(j)
+		recentDone = recent.visit(in, e, int64(e.Time), end)
+	}
 }
 
 // recentHorizon bounds how far back the latest-outcome features look: the longest terminal
 // window (t-37d), which the history's horizon always keeps.
 const recentHorizon = terminalDelay + 30*day
 
-// scanTerminalRecent gathers the latest known outcomes of the terminal within (t-37d, t]: its
-// lastKnown newest events at or before end, and its newest and oldest known frauds at or
-// before t. Most terminals have no known fraud, so the walk usually stops after lastKnown
-// events; a terminal with frauds is walked to the horizon for its oldest one.
-func (in *inputs) scanTerminalRecent(tm *window.Terminal, end int64) {
-	seekFraud := tm.Frauds() > 0
-	walkAll := seekFraud
-	k := 0
-	for j := tm.Len() - 1; j >= 0; j-- {
-		e := tm.At(j)
-		et := int64(e.Time)
-		if et <= in.t-recentHorizon {
-			break
-		}
-		if et <= in.t && walkAll && e.Fraud() {
-			in.firstFraud = et
-			if seekFraud {
-				in.lastFraud, seekFraud = et, false
-			}
-		}
-		if et <= end && k < lastKnown {
-			k++
-			in.termLast5.n++
-			if e.Fraud() {
-				in.termLast5.sum++
-			}
-		}
-		if k == lastKnown && !walkAll {
-			break
+// recentScan gathers the latest known outcomes of a terminal within (t-37d, t] as its events
+// are visited newest first, in the same walk as the delayed windows: the lastKnown newest
+// events at or before t-7d, and the newest and oldest known frauds at or before t. Most
+// terminals have no known fraud, so it is done after lastKnown events; a terminal with
+// frauds is walked to the horizon for its oldest one.
+type recentScan struct {
+	k        int
+	seekLast bool // the newest known fraud is not found yet
+	walkAll  bool // the terminal has known frauds: the oldest needs the walk to the horizon
+}
+
+// visit takes the next event (newest first) and reports whether the scan is done.
+func (r *recentScan) visit(in *inputs, e *window.TerminalEvent, et, end int64) (done bool) {
+	if et <= in.t-recentHorizon {
+		return true
+	}
+	if r.walkAll && et <= in.t && e.Fraud() {
+		in.firstFraud = et
+		if r.seekLast {
+			in.lastFraud, r.seekLast = et, false
 		}
 	}
+	if et <= end && r.k < lastKnown {
+		r.k++
+		in.termLast5.n++
+		if e.Fraud() {
+			in.termLast5.sum++
+		}
+	}
+	return r.k == lastKnown && !r.walkAll
 }
