@@ -50,6 +50,13 @@ func (e *ValidationError) add(path, reason string) {
 	e.Fields = append(e.Fields, FieldError{Path: path, Reason: reason})
 }
 
+// Add records one bad field; packages that validate their own input (lists, labels, cases)
+// build their errors with it so that every boundary reports the same shape.
+func (e *ValidationError) Add(path, reason string) { e.add(path, reason) }
+
+// Err returns e as an error, or nil when no field was bad.
+func (e *ValidationError) Err() error { return e.orNil() }
+
 // orNil returns e as an error, or nil when no field was bad.
 func (e *ValidationError) orNil() error {
 	if len(e.Fields) == 0 {
