@@ -193,6 +193,3 @@ func (p *Pipeline) PutList(ctx context.Context, name string, items []string) (fr
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
-
-

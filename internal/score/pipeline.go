@@ -61,9 +61,9 @@ type Options struct {
 
 // active is everything one transaction is scored with. It is replaced, never modified.
 type active struct {
-	file  *model.File   // nil: no model
-	proj  []int         // model input j is engine feature proj[j]
-	names []string      // the model's feature names
+	file  *model.File // nil: no model
+	proj  []int       // model input j is engine feature proj[j]
+	names []string    // the model's feature names
 	rules *rules.RuleSet
 	lists map[string][]string
 	cel   *rules.Lists
