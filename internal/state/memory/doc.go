@@ -10,7 +10,7 @@
 // In Options.Dir: "snapshot", the whole state and the sequence number of the last operation it
 // covers, written atomically (a temporary file synced and renamed, then the directory
 // synced); and log segments "log-<first sequence number>", each operation (observe, label,
-// sweep) one record:
+// sweep, erase) one record:
 //
 //	length:u32le  crc:u32le  payload[length]      crc = CRC-32C (Castagnoli) of length and payload
 //	payload: seq:u64le op:u8 fields...
@@ -52,7 +52,15 @@
 // One read-write lock guards the state: Compute reads in parallel, changes are serial. A
 // snapshot encodes the state under the write lock (about a millisecond per 1,500 entities,
 // so ~10 ms for the handbook's 15,000) and writes the file outside it. The directory must not
-// be used by two processes at once.
+// be used by two processes at once: Open takes an exclusive lock (flock) on the file "LOCK" in
+// it, without waiting, and fails with ErrLocked while another State holds it; Close (or the
+// process's exit) releases it.
+//
+// # Erasure
+//
+// EraseCustomer removes one customer's history (a GDPR erasure), logs it so recovery
+// reproduces it, and takes a snapshot so the log segments holding the customer's earlier
+// records are deleted.
 //
 // The package does not compute features (package feature does) nor share state between
 // instances (state/redis does).

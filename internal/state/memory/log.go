@@ -18,6 +18,7 @@ const (
 	opObserve = 1
 	opLabel   = 2
 	opSweep   = 3
+	opErase   = 4
 )
 
 const (
@@ -157,6 +158,13 @@ func encodeSweep(b []byte, seq uint64, now int64) []byte {
 	return endRecord(b)
 }
 
+// encodeErase: customer.
+func encodeErase(b []byte, seq uint64, customer string) []byte {
+	b = beginRecord(b, seq, opErase)
+	b = appendString(b, customer)
+	return endRecord(b)
+}
+
 // op is one decoded log record.
 type op struct {
 	seq   uint64
@@ -214,6 +222,9 @@ func decodeOp(p []byte) (op, error) {
 		o.now = int64(binary.LittleEndian.Uint64(p))
 		p = p[8:]
 		ok1, ok2 = true, true
+	case opErase:
+		o.obs.Customer, ok1 = str()
+		ok2 = ok1 && o.obs.Customer != ""
 	default:
 		return bad(fmt.Sprintf("unknown operation %d", o.code))
 	}
@@ -235,6 +246,8 @@ func (s *State) apply(o *op) {
 		s.label(&o.obs, o.fraud)
 	case opSweep:
 		s.sweep(o.now)
+	case opErase:
+		s.erase(o.obs.Customer)
 	}
 }
 

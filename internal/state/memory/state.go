@@ -96,6 +96,8 @@ var (
 	ErrCorrupt = errors.New("feature state corrupt")
 	// ErrClosed means the state was closed.
 	ErrClosed = errors.New("feature state closed")
+	// ErrLocked means another State (in this process or another) has the directory open.
+	ErrLocked = errors.New("feature state directory is in use by another process")
 )
 
 // maxIDLength bounds the customer and terminal ids the state accepts (the log's records).
@@ -112,7 +114,8 @@ type State struct {
 	seq       uint64 // sequence number of the last operation applied
 	closed    bool
 
-	// Persistence; seg is nil when Dir is "".
+	// Persistence; seg and lock are nil when Dir is "".
+	lock     *dirLock // held from Open to Close
 	seg      *segment
 	snapSeq  uint64 // sequence number the newest snapshot covers
 	snapSize int64  // log bytes written since the newest snapshot
@@ -130,7 +133,8 @@ type State struct {
 // Open returns the state persisted in opts.Dir (created if needed), recovered from its
 // snapshot and log, or an empty in-memory state when opts.Dir is "". It fails with an error
 // wrapping ErrCorrupt when the files are damaged beyond a torn last record (see the package
-// documentation), or when the directory cannot be used.
+// documentation), with one wrapping ErrLocked when another State has the directory open,
+// or when the directory cannot be used.
 func Open(opts Options) (*State, error) {
 	opts = opts.withDefaults()
 	s := &State{
@@ -142,9 +146,14 @@ func Open(opts Options) (*State, error) {
 	if opts.Dir == "" {
 		return s, nil
 	}
-	if err := s.recover(); err != nil {
+	lock, err := lockDir(opts.Dir)
+	if err != nil {
 		return nil, err
 	}
+	if err := s.recover(); err != nil {
+		return nil, errors.Join(err, lock.release())
+	}
+	s.lock = lock
 	s.stop, s.done = make(chan struct{}), make(chan struct{})
 	go s.background()
 	return s, nil
@@ -365,6 +374,8 @@ func (s *State) close(snapshot bool) error {
 		err = errors.Join(err, s.seg.close())
 		s.seg = nil
 	}
+	err = errors.Join(err, s.lock.release())
+	s.lock = nil
 	return err
 }
 

@@ -1,0 +1,58 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/vigil-fraud/vigil/internal/fraud"
+)
+
+// EraseCustomer removes the history of the pseudonymous customer id (its events, devices,
+// countries and last-seen time) and reports whether there was one. Terminal histories keep
+// their aggregates: they hold no customer id, only transaction-id hashes and fraud flags.
+//
+// The erasure is logged like any change, so recovery gives the same state. When the state
+// has a directory, EraseCustomer then takes a snapshot, which deletes the log segments that
+// still hold the customer's earlier records, so the id leaves the disk too (the new snapshot
+// replaces the old one atomically). If that snapshot fails, the customer is already erased
+// from memory and the log, EraseCustomer returns true and the error, and the next snapshot
+// finishes the job.
+//
+// It fails with an error wrapping fraud.ErrInvalid for an empty or too long id, and with
+// ErrClosed after Close. Idempotent: erasing an unknown or erased customer writes nothing and
+// returns false, nil.
+func (s *State) EraseCustomer(ctx context.Context, customerID string) (bool, error) {
+	if customerID == "" || len(customerID) > maxIDLength {
+		return false, fmt.Errorf("%w: customer id empty or longer than %d bytes", fraud.ErrInvalid, maxIDLength)
+	}
+	s.mu.Lock()
+	if err := s.writable(); err != nil {
+		s.mu.Unlock()
+		return false, err
+	}
+	if s.customers[customerID] == nil {
+		s.mu.Unlock()
+		return false, nil
+	}
+	persisted := s.seg != nil
+	if persisted {
+		if err := s.append(encodeErase(s.rec[:0], s.seq+1, customerID)); err != nil {
+			s.mu.Unlock()
+			return false, err
+		}
+	}
+	s.erase(customerID)
+	s.mu.Unlock()
+	if persisted {
+		if err := s.Snapshot(ctx); err != nil {
+			return true, fmt.Errorf("erased; removing the customer's earlier log records from disk: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// erase applies an erasure; the caller holds mu.
+func (s *State) erase(customerID string) {
+	delete(s.customers, customerID)
+	s.seq++
+}
