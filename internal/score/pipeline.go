@@ -57,6 +57,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives operational errors; it never receives identifiers or amounts.
 	Logger *slog.Logger
+	// OnRulesReload, when set, is called after WatchRules put a changed file in force.
+	OnRulesReload func(previous, version string)
 }
 
 // active is everything one transaction is scored with. It is replaced, never modified.
@@ -86,6 +88,7 @@ type Pipeline struct {
 	reasons int
 	now     func() time.Time
 	log     *slog.Logger
+	onRules func(previous, version string)
 
 	cur     atomic.Pointer[active]
 	control sync.Mutex // serialises SetModel, SetRules and PutList
@@ -120,7 +123,7 @@ func New(o Options) (*Pipeline, error) {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	p := &Pipeline{engine: o.Engine, store: o.Store, pseudo: o.Pseudonymizer, archive: o.Archive,
-		reasons: o.Reasons, now: o.Now, log: o.Logger}
+		reasons: o.Reasons, now: o.Now, log: o.Logger, onRules: o.OnRulesReload}
 	p.scratch.New = func() any { return new(scratch) }
 	a := &active{lists: make(map[string][]string)}
 	for _, l := range o.Lists {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -452,5 +453,46 @@ func TestReasonsAreFiniteAndWorded(t *testing.T) {
 				t.Errorf("reason %+v", reason)
 			}
 		}
+	}
+}
+
+func TestWatchRulesReloadsAndRefuses(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	path := filepath.Join(f.dir, "rules.yaml")
+	if err := os.WriteFile(path, []byte(reviewAll), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := make(chan string, 4)
+	f.p.onRules = func(_, v string) { reloaded <- v }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.p.WatchRules(ctx, path, 10*time.Millisecond)
+	select {
+	case v := <-reloaded:
+		if v != rules.Version([]byte(reviewAll)) || f.p.RuleSet().Version() != v {
+			t.Fatalf("reloaded %s, in force %s", v, f.p.RuleSet().Version())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the rules file was not loaded")
+	}
+	// A broken file is refused; the running set stays.
+	if err := os.WriteFile(path, []byte("rules: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if f.p.RuleSet().Version() != rules.Version([]byte(reviewAll)) {
+		t.Fatal("a broken rules file replaced the running set")
+	}
+	// Fixing the file puts it in force.
+	if err := os.WriteFile(path, rules.DefaultSource(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-reloaded:
+		if v != rules.Version(rules.DefaultSource()) {
+			t.Fatalf("reloaded %s", v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the fixed rules file was not loaded")
 	}
 }
