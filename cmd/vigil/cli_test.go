@@ -137,11 +137,12 @@ func TestShellGenerateBadFlagsWriteNothing(t *testing.T) {
 
 func TestShellDemo(t *testing.T) {
 	dir := t.TempDir()
-	r := sh(t, dir, "vigil demo --data-dir out --customers 300 --terminals 600 --days 40")
+	r := sh(t, dir, "vigil demo --data-dir out --customers 300 --terminals 600 --days 40 --addr 127.0.0.1:0 --rate 3000 --serve-for 0")
 	if r.code != 0 {
 		t.Fatalf("demo: code %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"1/4", "2/4", "3/4", "4/4", "AUC ROC", "out/report.html"} {
+	for _, want := range []string{"1/5", "2/5", "3/5", "4/5", "5/5", "AUC ROC", "out/report.html",
+		"admin   (rules, lists, models, keys, audit): vgl_", "decisions:", "review cases", "/v1/decisions"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
@@ -154,6 +155,11 @@ func TestShellDemo(t *testing.T) {
 	r = sh(t, dir, "vigil model verify out/model.json")
 	if r.code != 0 {
 		t.Fatalf("the demo's model does not verify: %s", r.stderr)
+	}
+	// Every key the demo made and every case it resolved is in a chain that verifies.
+	r = sh(t, dir, "vigil audit verify --data-dir out/serve")
+	if r.code != 0 {
+		t.Fatalf("the demo's audit log does not verify: %s %s", r.stdout, r.stderr)
 	}
 }
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The HTTP load test of docs/PERFORMANCE.md: POST /v1/score of the real `vigil serve`
+# (SQLite, durable decisions, default rules, a GBDT trained by the demo) against a bare Go
+# handler that decodes the same JSON and returns a fixed answer, loaded by the same client in
+# the same run on this machine.
+#
+#   bench/http.sh [seconds per run, default 10] [connections, default 64]
+#
+# 1. both servers at full speed (closed loop): throughput and the ratio vigil / bare;
+# 2. vigil at half its measured throughput (open loop, latency from the scheduled send time):
+#    p99 latency.
+set -euo pipefail
+secs=${1:-10}
+conns=${2:-64}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cd "$root"
+go build -o "$work/vigil" ./cmd/vigil
+vigil="$work/vigil"
+export VIGIL_ENV=development
+
+echo "== training a model with the demo (no serving)"
+"$vigil" demo --data-dir "$work/demo" --no-serve >/dev/null
+key=$("$vigil" keys create --data-dir "$work/data" --role scorer 2>/dev/null | tail -n 1)
+
+"$vigil" serve --data-dir "$work/data" --model "$work/demo/model.json" --addr 127.0.0.1:18080 \
+  --rate 1000000 --burst 1000000 --max-in-flight 4096 --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
+pids+=($!)
+"$vigil" bench --bare-server 127.0.0.1:18090 >"$work/bare.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do
+  if "$vigil" healthcheck --addr 127.0.0.1:18080 >/dev/null 2>&1 && grep -q serving "$work/bare.out"; then break; fi
+  sleep 0.2
+done
+
+run() { VIGIL_BENCH_KEY=$key "$vigil" bench --json --duration "${secs}s" --connections "$conns" "$@"; }
+field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
+
+echo "== warm-up"
+run --url http://127.0.0.1:18080/v1/score --duration 2s >/dev/null
+echo "== full speed, $conns connections, ${secs}s each"
+bare=$(run --url http://127.0.0.1:18090/v1/score)
+vig=$(run --url http://127.0.0.1:18080/v1/score)
+echo "bare:  $bare"
+echo "vigil: $vig"
+bare_rps=$(echo "$bare" | field requests_per_second)
+vig_rps=$(echo "$vig" | field requests_per_second)
+python3 -c "print('ratio vigil/bare: %.2f' % ($vig_rps / $bare_rps))"
+
+half=$(python3 -c "print(int($vig_rps / 2))")
+echo "== vigil at half its throughput ($half/s, open loop)"
+vhalf=$(run --url http://127.0.0.1:18080/v1/score --rate "$half")
+echo "vigil: $vhalf"
+echo "p99 at half load: $(echo "$vhalf" | field p99_us) µs"

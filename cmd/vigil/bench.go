@@ -1,0 +1,261 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/vigil-fraud/vigil/internal/config"
+	"github.com/vigil-fraud/vigil/internal/fraud"
+)
+
+func init() {
+	register(command{
+		name:    "bench",
+		summary: "load-test a scoring endpoint over HTTP (or serve the bare yardstick handler)",
+		run:     runBench,
+	})
+}
+
+const benchExample = `vigil bench --url http://127.0.0.1:8080/v1/score --key "$KEY" --duration 10s --connections 64
+vigil bench --url http://127.0.0.1:8080/v1/score --key "$KEY" --rate 5000 --duration 10s
+vigil bench --bare-server 127.0.0.1:8090`
+
+// benchReport is `vigil bench --json`'s output.
+type benchReport struct {
+	URL         string         `json:"url"`
+	Connections int            `json:"connections"`
+	Rate        float64        `json:"target_rate,omitempty"` // 0: as fast as answers come
+	Seconds     float64        `json:"seconds"`
+	Requests    int64          `json:"requests"`
+	OK          int64          `json:"ok"`
+	Statuses    map[string]int `json:"statuses"` // status code (or "error") -> count
+	Throughput  float64        `json:"requests_per_second"`
+	P50Micros   float64        `json:"p50_us"`
+	P90Micros   float64        `json:"p90_us"`
+	P99Micros   float64        `json:"p99_us"`
+	MaxMicros   float64        `json:"max_us"`
+}
+
+func runBench(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet(e, "bench", "--url URL --key KEY [flags] | --bare-server ADDR", benchExample)
+	key := fs.String("key", "", "API key with the scorer role (or VIGIL_BENCH_KEY, VIGIL_BENCH_KEY_FILE)")
+	url := fs.String("url", "", "the scoring endpoint to load (POST, one transaction per request)")
+	duration := fs.Duration("duration", 10*time.Second, "how long to send")
+	conns := fs.Int("connections", 64, "concurrent connections (closed loop: each sends its next request when answered)")
+	rate := fs.Float64("rate", 0, "requests per second in total (open loop; latency counts from the scheduled send time); 0: as fast as answered")
+	asJSON := fs.Bool("json", false, "print the report as one JSON line")
+	bare := fs.String("bare-server", "", "instead of loading, serve the bare yardstick handler on this `address` until interrupted")
+	if err := parseFlags(fs, args, false); err != nil {
+		return err
+	}
+	if *bare != "" {
+		return serveBare(ctx, e, *bare)
+	}
+	if *key == "" {
+		k, err := config.Secret(e.getenv, "VIGIL_BENCH_KEY")
+		if err != nil {
+			return err
+		}
+		*key = k
+	}
+	if *url == "" || *conns < 1 || *duration <= 0 || *rate < 0 {
+		fmt.Fprintln(e.stderr, "vigil bench: --url, a positive --duration and --connections, and a non-negative --rate are required")
+		return errUsage
+	}
+	rep, err := loadTest(ctx, *url, *key, *conns, *rate, *duration)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(rep)
+	}
+	fmt.Fprintf(e.stdout, "%s: %d requests in %.1fs, %d ok, %.0f requests/s; latency p50 %.0f µs, p90 %.0f µs, p99 %.0f µs, max %.0f µs\n",
+		rep.URL, rep.Requests, rep.Seconds, rep.OK, rep.Throughput, rep.P50Micros, rep.P90Micros, rep.P99Micros, rep.MaxMicros)
+	if rep.OK != rep.Requests {
+		fmt.Fprintf(e.stdout, "statuses: %v\n", rep.Statuses)
+	}
+	return nil
+}
+
+// benchBody returns the JSON of the i-th synthetic transaction of a run: distinct ids (so
+// that nothing is answered from the idempotency path), 10,000 customers and 20,000
+// terminals, amounts spread like card payments.
+func benchBody(run string, i uint64) []byte {
+	h := splitmix(i)
+	t := fraud.Transaction{
+		ID:         run + "-" + strconv.FormatUint(i, 36),
+		Timestamp:  time.Now().UTC(),
+		Amount:     math.Round((5+float64(h%20000)/100)*100) / 100,
+		Currency:   "EUR",
+		CustomerID: "c-" + strconv.FormatUint(h%10000, 10),
+		TerminalID: "t-" + strconv.FormatUint((h>>20)%20000, 10),
+		Card:       "tok_" + strconv.FormatUint((h>>40)%50000, 36),
+		Channel:    fraud.ChannelEcommerce,
+		Country:    "FR",
+	}
+	b, _ := json.Marshal(&t)
+	return b
+}
+
+// splitmix is SplitMix64's output function: well-spread bits from a counter. It draws load
+// test data, never anything secret.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func loadTest(ctx context.Context, url, key string, conns int, rate float64, d time.Duration) (*benchReport, error) {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var (
+		next     atomic.Uint64
+		mu       sync.Mutex
+		lat      = make([]time.Duration, 0, 1<<16)
+		statuses = map[string]int{}
+		ok       int64
+	)
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	start := time.Now()
+	var interval time.Duration
+	if rate > 0 {
+		interval = time.Duration(float64(time.Second) / rate)
+	}
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			var local []time.Duration
+			localStatus := map[string]int{}
+			var localOK int64
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				sent := time.Now()
+				if interval > 0 {
+					// Open loop: request i is due at start + i*interval, whatever the
+					// answers before it; its latency counts from then.
+					sent = start.Add(time.Duration(i) * interval)
+					if wait := time.Until(sent); wait > 0 {
+						select {
+						case <-ctx.Done():
+							continue
+						case <-time.After(wait):
+						}
+					}
+				}
+				status := send(ctx, client, url, key, benchBody(run, i))
+				if ctx.Err() != nil && status == "error" {
+					break // cut off by the end of the run, not a failure
+				}
+				local = append(local, time.Since(sent))
+				localStatus[status]++
+				if status == "200" {
+					localOK++
+				}
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			for k, v := range localStatus {
+				statuses[k] += v
+			}
+			ok += localOK
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
+	}
+	rep := &benchReport{URL: url, Connections: conns, Rate: rate, Seconds: elapsed, Requests: int64(len(lat)),
+		OK: ok, Statuses: statuses, Throughput: float64(len(lat)) / elapsed,
+		P50Micros: pct(0.50), P90Micros: pct(0.90), P99Micros: pct(0.99)}
+	if len(lat) > 0 {
+		rep.MaxMicros = float64(lat[len(lat)-1].Microseconds())
+	}
+	if len(lat) == 0 {
+		return rep, errors.New("no request completed")
+	}
+	return rep, nil
+}
+
+func send(ctx context.Context, c *http.Client, url, key string, body []byte) string {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return "error"
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "error"
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return strconv.Itoa(resp.StatusCode)
+}
+
+// bareHandler is the yardstick the score endpoint is compared with: it decodes and validates
+// the same JSON the same way, and returns a fixed decision, so the difference between the
+// two is what vigil does beyond HTTP and JSON (authentication, rate limit, features, model,
+// rules, durable storage).
+func bareHandler() http.Handler {
+	answer := []byte(`{"decision":"approve","score":0.01,"reasons":[],"rule_hits":[],"model_version":"bare","rules_version":"bare","decision_id":"bare","latency_us":0}` + "\n")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, `{"error":{"code":"too_large"}}`, http.StatusRequestEntityTooLarge)
+			return
+		}
+		if _, err := fraud.DecodeTransaction(body); err != nil {
+			http.Error(w, `{"error":{"code":"invalid"}}`, http.StatusUnprocessableEntity)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	})
+}
+
+func serveBare(ctx context.Context, e env, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	fmt.Fprintf(e.stdout, "bare handler serving on http://%s/\n", ln.Addr())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

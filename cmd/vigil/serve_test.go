@@ -1,0 +1,214 @@
+package main
+
+// This test drives the real `vigil serve` binary over real HTTP, as a payments team would:
+// keys made with `vigil keys`, the documented errors for bad requests, and no acknowledged
+// decision lost when the process is killed without warning.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// serveProc is a running `vigil serve`.
+type serveProc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+}
+
+func startServe(t *testing.T, dir string, args ...string) *serveProc {
+	t.Helper()
+	cmd := exec.Command(vigilBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "VIGIL_ENV=development")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProc{cmd: cmd, stderr: new(bytes.Buffer)}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if s := sc.Text(); strings.HasPrefix(s, "vigil serving on ") {
+				line <- s
+			}
+		}
+	}()
+	select {
+	case s := <-line:
+		p.url = strings.Fields(strings.TrimPrefix(s, "vigil serving on "))[0]
+	case <-time.After(60 * time.Second):
+		t.Fatalf("vigil serve did not start:\n%s", p.stderr)
+	}
+	return p
+}
+
+type apiResult struct {
+	status int
+	body   map[string]any
+	raw    string
+	header http.Header
+}
+
+func call(t *testing.T, method, url, key, body string) apiResult {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := apiResult{status: resp.StatusCode, raw: string(raw), header: resp.Header}
+	json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func errCode(r apiResult) string {
+	e, _ := r.body["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func txnJSON(id string, amount float64) string {
+	return fmt.Sprintf(`{"id": %q, "timestamp": "2026-11-24T12:00:00Z", "amount": %.2f, "currency": "EUR",
+		"customer_id": "c-17", "terminal_id": "t-4", "card": "tok_9f2c", "channel": "ecommerce", "country": "FR"}`, id, amount)
+}
+
+func TestShellServe(t *testing.T) {
+	dir := t.TempDir()
+	r := sh(t, dir, "vigil demo --data-dir demo --customers 300 --terminals 600 --days 40 --no-serve")
+	if r.code != 0 {
+		t.Fatalf("demo: %s", r.stderr)
+	}
+	key := func(role string) string {
+		r := sh(t, dir, "vigil keys create --data-dir data --role "+role)
+		if r.code != 0 {
+			t.Fatalf("keys create: %s", r.stderr)
+		}
+		return lastLine(r.stdout)
+	}
+	scorer, analyst := key("scorer"), key("analyst")
+
+	s := startServe(t, dir, "--data-dir", "data", "--model", "demo/model.json")
+	if r := call(t, "GET", s.url+"/healthz", "", ""); r.status != 200 {
+		t.Fatalf("healthz %d", r.status)
+	}
+	if r := call(t, "GET", s.url+"/readyz", "", ""); r.status != 200 {
+		t.Fatalf("readyz %d %s", r.status, r.raw)
+	}
+	ok := call(t, "POST", s.url+"/v1/score", scorer, txnJSON("tx-1", 42.5))
+	if ok.status != 200 || ok.body["decision_id"] == nil || ok.body["model_version"] == nil {
+		t.Fatalf("score: %d %s", ok.status, ok.raw)
+	}
+
+	// The documented errors, and none of them leaves a decision behind.
+	pan := strings.Replace(txnJSON("tx-pan", 10), "tok_9f2c", "4111111111111111", 1)
+	for _, c := range []struct {
+		name, key, body string
+		status          int
+		code            string
+	}{
+		{"no key", "", txnJSON("tx-e1", 1), 401, "unauthenticated"},
+		{"garbage key", "vgl_nope", txnJSON("tx-e2", 1), 401, "unauthenticated"},
+		{"wrong role", analyst, txnJSON("tx-e3", 1), 403, "forbidden"},
+		{"malformed", scorer, `{"id": "tx-e4",`, 400, "malformed"},
+		{"missing fields", scorer, `{"id": "tx-e5"}`, 422, "invalid"},
+		{"unknown field", scorer, strings.Replace(txnJSON("tx-e6", 1), `"currency"`, `"colour": "red", "currency"`, 1), 422, "invalid"},
+		{"raw card number", scorer, pan, 422, "invalid"},
+		{"oversized", scorer, `{"id": "` + strings.Repeat("x", 5<<20) + `"}`, 413, "too_large"},
+	} {
+		r := call(t, "POST", s.url+"/v1/score", c.key, c.body)
+		if r.status != c.status || errCode(r) != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, r.status, r.raw, c.status, c.code)
+		}
+		if strings.Contains(r.raw, "4111111111111111") {
+			t.Errorf("%s: the response echoes the card number", c.name)
+		}
+	}
+	if r := call(t, "GET", s.url+"/v1/decisions?limit=1000", analyst, ""); r.status != 200 || len(r.body["items"].([]any)) != 1 {
+		t.Fatalf("after the refused requests there must be exactly one decision: %d %s", r.status, r.raw)
+	}
+
+	// Acknowledged decisions survive a kill -9: score concurrently, kill without warning
+	// right after the last acknowledgement, restart, read every one back.
+	var mu sync.Mutex
+	acked := map[string]string{}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				id := fmt.Sprintf("k-%d-%d", w, i)
+				r := call(t, "POST", s.url+"/v1/score", scorer, txnJSON(id, float64(5+i)))
+				if r.status == 200 {
+					mu.Lock()
+					acked[id] = r.body["decision_id"].(string)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Wait()
+	if len(acked) != 200 {
+		t.Fatalf("%d of 200 acknowledged", len(acked))
+	}
+	s = startServe(t, dir, "--data-dir", "data")
+	for id, dec := range acked {
+		r := call(t, "GET", s.url+"/v1/decisions/"+dec, analyst, "")
+		if r.status != 200 || r.body["transaction_id"] != id {
+			t.Fatalf("acknowledged decision %s of %s lost after kill -9: %d %s", dec, id, r.status, r.raw)
+		}
+	}
+	// The registry kept the model active across the restart, and a repeat is answered from
+	// the store, not scored again.
+	again := call(t, "POST", s.url+"/v1/score", scorer, txnJSON("tx-1", 42.5))
+	if again.status != 200 || again.body["decision_id"] != ok.body["decision_id"] || again.body["replayed"] != true {
+		t.Fatalf("repeat after restart: %d %s", again.status, again.raw)
+	}
+	// A clean stop (SIGTERM) exits 0.
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("vigil serve after SIGTERM: %v\n%s", err, s.stderr)
+	}
+	if strings.Contains(s.stderr.String(), scorer) || strings.Contains(s.stderr.String(), "c-17") {
+		t.Error("the server log holds a key or a raw customer id")
+	}
+	r = sh(t, dir, "vigil audit verify --data-dir data")
+	if r.code != 0 {
+		t.Fatalf("audit verify: %s %s", r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "rules.yaml")); err != nil {
+		t.Errorf("the data directory's rules file was not created: %v", err)
+	}
+}
