@@ -416,3 +416,7 @@ func (f *fixture) auditCount() uint64 {
 type context_ = context.Context
 
 var errStoreDown = errors.New("sqlite: database is locked at /var/lib/vigil/vigil.db")
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func httptestRequest(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
