@@ -2,10 +2,12 @@ package apikey
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
@@ -26,6 +28,22 @@ type Options struct {
 	// Rand is the source of key ids and secrets (default crypto/rand.Reader). Only tests
 	// should set it.
 	Rand io.Reader
+	// CacheTTL, when positive, keeps a key found by Authenticate in memory for that long, so
+	// that a busy client costs one store lookup per TTL instead of one per request. A key
+	// revoked or rotated through this Manager leaves the cache at once; one revoked by
+	// another process (the CLI, another instance) is refused at most CacheTTL later. Expiry
+	// is checked on every call. Zero caches nothing.
+	CacheTTL time.Duration
+}
+
+// maxCached bounds the cache; when full it is emptied (keys are few: this only stops an
+// attacker's stream of distinct valid-looking keys from growing it, and unknown keys are
+// never cached anyway).
+const maxCached = 10_000
+
+type cached struct {
+	key   fraud.APIKey
+	until time.Time
 }
 
 // Manager creates, authenticates, lists, revokes and rotates API keys kept in a
@@ -35,6 +53,10 @@ type Manager struct {
 	store fraud.KeyStore
 	now   func() time.Time
 	rand  io.Reader
+	ttl   time.Duration
+
+	mu    sync.RWMutex
+	cache map[[sha256.Size]byte]cached // by the presented key's hash
 }
 
 // New returns a Manager over store with opts' defaults filled. It panics when store is nil,
@@ -49,7 +71,8 @@ func New(store fraud.KeyStore, opts Options) *Manager {
 	if opts.Rand == nil {
 		opts.Rand = defaultRand
 	}
-	return &Manager{store: store, now: opts.Now, rand: opts.Rand}
+	return &Manager{store: store, now: opts.Now, rand: opts.Rand, ttl: opts.CacheTTL,
+		cache: make(map[[sha256.Size]byte]cached)}
 }
 
 // Create makes a key for role that expires expiresIn from now, stores its hash and returns
@@ -92,6 +115,21 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (*fraud.AP
 		return nil, err
 	}
 	want := hash(presented)
+	now := m.now()
+	if m.ttl > 0 {
+		var h [sha256.Size]byte
+		copy(h[:], want)
+		m.mu.RLock()
+		c, ok := m.cache[h]
+		m.mu.RUnlock()
+		if ok && now.Before(c.until) {
+			if !c.key.Active(now) {
+				return nil, ErrExpired
+			}
+			k := c.key
+			return &k, nil
+		}
+	}
 	k, err := m.store.KeyByHash(ctx, want)
 	if errors.Is(err, fraud.ErrNotFound) {
 		return nil, ErrUnknown
@@ -108,16 +146,38 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (*fraud.AP
 	if !k.RevokedAt.IsZero() {
 		return nil, ErrRevoked
 	}
-	if !k.Active(m.now()) {
+	if !k.Active(now) {
 		return nil, ErrExpired
 	}
 	k.Hash = nil
+	if m.ttl > 0 {
+		var h [sha256.Size]byte
+		copy(h[:], want)
+		m.mu.Lock()
+		if len(m.cache) >= maxCached {
+			clear(m.cache)
+		}
+		m.cache[h] = cached{key: *k, until: now.Add(m.ttl)}
+		m.mu.Unlock()
+	}
 	return k, nil
+}
+
+// forget drops key id from the cache.
+func (m *Manager) forget(id string) {
+	m.mu.Lock()
+	for h, c := range m.cache {
+		if c.key.ID == id {
+			delete(m.cache, h)
+		}
+	}
+	m.mu.Unlock()
 }
 
 // Revoke revokes key id now. It is idempotent (a revoked key keeps its first revocation
 // time) and fails with an error wrapping fraud.ErrNotFound for an unknown id.
 func (m *Manager) Revoke(ctx context.Context, id string) error {
+	defer m.forget(id)
 	if err := m.store.RevokeKey(ctx, id, m.now().UTC()); err != nil {
 		return fmt.Errorf("apikey: revoke: %w", err)
 	}
@@ -143,6 +203,7 @@ func (m *Manager) Rotate(ctx context.Context, id string, expiresIn time.Duration
 	if err != nil {
 		return "", fraud.APIKey{}, err
 	}
+	defer m.forget(old.ID)
 	if err := m.store.RevokeKey(ctx, old.ID, m.now().UTC()); err != nil {
 		undo := m.store.RevokeKey(context.WithoutCancel(ctx), key.ID, m.now().UTC())
 		return "", fraud.APIKey{}, fmt.Errorf("apikey: rotate: revoke old key: %w", errors.Join(err, undo))
