@@ -419,4 +419,6 @@ var errStoreDown = errors.New("sqlite: database is locked at /var/lib/vigil/vigi
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
-func httptestRequest(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
+func httptestRequest(method, target string) *http.Request {
+	return httptest.NewRequest(method, target, nil)
+}
