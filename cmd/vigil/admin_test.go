@@ -6,9 +6,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"database/sql"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -469,6 +476,11 @@ func TestHealthcheck(t *testing.T) {
 	closedAddr := closed.Addr().String()
 	closed.Close()
 	_, plainPort, _ := net.SplitHostPort(plain.Listener.Addr().String())
+	// The TLS server's own certificate (httptest's, for example.com and 127.0.0.1), and another.
+	dir := t.TempDir()
+	pinned, other := filepath.Join(dir, "server.pem"), filepath.Join(dir, "other.pem")
+	os.WriteFile(pinned, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: secure.Certificate().Raw}), 0o600)
+	os.WriteFile(other, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: selfSigned(t)}), 0o600)
 
 	for _, tc := range []struct {
 		name    string
@@ -479,9 +491,14 @@ func TestHealthcheck(t *testing.T) {
 	}{
 		{name: "healthy", args: []string{"--addr", plain.Listener.Addr().String()}, code: 0, wantOut: "healthy"},
 		{name: "address from VIGIL_ADDR, unspecified host", env: map[string]string{"VIGIL_ADDR": "0.0.0.0:" + plainPort}, code: 0, wantOut: "healthy"},
-		{name: "TLS on loopback", args: []string{"--addr", secure.Listener.Addr().String(), "--tls"}, code: 0, wantOut: "https://"},
-		{name: "TLS because VIGIL_TLS_CERT is set", env: map[string]string{"VIGIL_TLS_CERT": "/etc/vigil/cert.pem"},
+		{name: "TLS on loopback with the server's certificate", args: []string{"--addr", secure.Listener.Addr().String(), "--tls-cert", pinned},
+			code: 0, wantOut: "https://"},
+		{name: "TLS because VIGIL_TLS_CERT is set", env: map[string]string{"VIGIL_TLS_CERT": pinned},
 			args: []string{"--addr", secure.Listener.Addr().String()}, code: 0, wantOut: "https://"},
+		{name: "TLS on loopback without the certificate is verified too", args: []string{"--addr", secure.Listener.Addr().String(), "--tls"},
+			code: 1, wantOut: "certificate"},
+		{name: "TLS with another certificate", args: []string{"--addr", secure.Listener.Addr().String(), "--tls-cert", other},
+			code: 1, wantOut: "certificate"},
 		{name: "plain HTTP to a TLS server", args: []string{"--addr", secure.Listener.Addr().String(), "--tls=false"}, code: 1, wantOut: "unhealthy"},
 		{name: "503", args: []string{"--addr", sick.Listener.Addr().String()}, code: 1, wantOut: "503"},
 		{name: "nothing listening", args: []string{"--addr", closedAddr, "--timeout", "1s"}, code: 1, wantOut: "unhealthy"},
@@ -499,26 +516,48 @@ func TestHealthcheck(t *testing.T) {
 	}
 }
 
-func TestHealthRequestVerifiesRemoteCertificates(t *testing.T) {
+func TestHealthRequestAlwaysVerifies(t *testing.T) {
+	dir := t.TempDir()
+	pinned := filepath.Join(dir, "server.pem")
+	os.WriteFile(pinned, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: selfSigned(t)}), 0o600)
 	for _, tc := range []struct {
-		addr, url string
-		skip      bool
+		addr, cert, url, serverName string
 	}{
-		{"127.0.0.1:8443", "https://127.0.0.1:8443/healthz", true},
-		{"0.0.0.0:8443", "https://127.0.0.1:8443/healthz", true},
-		{"[::]:8443", "https://[::1]:8443/healthz", true},
-		{":8443", "https://127.0.0.1:8443/healthz", true},
-		{"localhost:8443", "https://localhost:8443/healthz", true},
-		{"vigil.example.com:443", "https://vigil.example.com:443/healthz", false},
-		{"10.0.0.7:8443", "https://10.0.0.7:8443/healthz", false},
+		{"127.0.0.1:8443", "", "https://127.0.0.1:8443/healthz", "127.0.0.1"},
+		{"0.0.0.0:8443", "", "https://127.0.0.1:8443/healthz", "127.0.0.1"},
+		{"[::]:8443", "", "https://[::1]:8443/healthz", "::1"},
+		{":8443", pinned, "https://127.0.0.1:8443/healthz", "vigil.example.com"},
+		{"localhost:8443", pinned, "https://localhost:8443/healthz", "vigil.example.com"},
+		{"vigil.example.com:443", "", "https://vigil.example.com:443/healthz", "vigil.example.com"},
+		{"10.0.0.7:8443", pinned, "https://10.0.0.7:8443/healthz", "10.0.0.7"},
 	} {
-		u, c, err := healthRequest(tc.addr, true, time.Second)
+		u, c, err := healthRequest(tc.addr, true, tc.cert, time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		skip := c.Transport.(*http.Transport).TLSClientConfig.InsecureSkipVerify
-		if u != tc.url || skip != tc.skip {
-			t.Errorf("%s: %s skip %v, want %s skip %v", tc.addr, u, skip, tc.url, tc.skip)
+		cfg := c.Transport.(*http.Transport).TLSClientConfig
+		if u != tc.url || cfg.ServerName != tc.serverName || cfg.InsecureSkipVerify || (tc.cert != "") != (cfg.RootCAs != nil) {
+			t.Errorf("%s: %s, server name %q, skip %v; want %s, %q", tc.addr, u, cfg.ServerName, cfg.InsecureSkipVerify, tc.url, tc.serverName)
 		}
 	}
+	if _, _, err := healthRequest("127.0.0.1:1", true, filepath.Join(dir, "missing.pem"), time.Second); err == nil {
+		t.Error("a missing --tls-cert file is accepted")
+	}
+}
+
+// selfSigned returns a self-signed certificate for vigil.example.com, DER-encoded.
+func selfSigned(t *testing.T) []byte {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "vigil.example.com"},
+		DNSNames: []string{"vigil.example.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }

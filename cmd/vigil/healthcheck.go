@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/config"
@@ -24,12 +28,13 @@ func init() {
 }
 
 const healthcheckExample = `vigil healthcheck
-vigil healthcheck --addr 127.0.0.1:8443 --tls --timeout 2s`
+vigil healthcheck --addr 127.0.0.1:8443 --tls-cert /etc/vigil/tls/cert.pem --timeout 2s`
 
 func runHealthcheck(ctx context.Context, e env, args []string) error {
-	fs := newFlagSet(e, "healthcheck", "[--addr HOST:PORT] [--tls] [--timeout 3s]", healthcheckExample)
+	fs := newFlagSet(e, "healthcheck", "[--addr HOST:PORT] [--tls] [--tls-cert FILE] [--timeout 3s]", healthcheckExample)
 	addr := fs.String("addr", config.DefaultAddr, "the server's `host:port` (0.0.0.0 or [::] means this host)")
-	useTLS := fs.Bool("tls", false, "use https (default: on when VIGIL_TLS_CERT is set); the certificate is verified unless the host is loopback")
+	useTLS := fs.Bool("tls", false, "use https (default: on when --tls-cert is set)")
+	certFile := fs.String("tls-cert", "", "the server's certificate (PEM `file`, as serve's --tls-cert): trusted as is, so a self-signed or\ninternal certificate verifies, also on loopback; without it the system's CAs verify")
 	timeout := fs.Duration("timeout", 3*time.Second, "give up after this long")
 	if err := parseFlags(fs, args, false); err != nil {
 		return err
@@ -38,16 +43,16 @@ func runHealthcheck(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stderr, "vigil healthcheck: %v\n", err)
 		return errUsage
 	}
-	tlsGiven := false
-	fs.Visit(func(f *flag.Flag) { tlsGiven = tlsGiven || f.Name == "tls" })
-	if !tlsGiven && e.getenv("VIGIL_TLS") == "" && (e.getenv("VIGIL_TLS_CERT") != "") {
+	tlsSet := false
+	fs.Visit(func(f *flag.Flag) { tlsSet = tlsSet || f.Name == "tls" })
+	if !tlsSet && e.getenv("VIGIL_TLS") == "" && *certFile != "" {
 		*useTLS = true
 	}
 	if *timeout <= 0 {
 		fmt.Fprintln(e.stderr, "vigil healthcheck: --timeout must be positive")
 		return errUsage
 	}
-	target, client, err := healthRequest(*addr, *useTLS, *timeout)
+	target, client, err := healthRequest(*addr, *useTLS, *certFile, *timeout)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vigil healthcheck: %v\n", err)
 		return errUsage
@@ -73,10 +78,15 @@ func runHealthcheck(ctx context.Context, e env, args []string) error {
 
 // healthRequest returns the /healthz URL of addr and the client to ask it with. An
 // unspecified host (0.0.0.0, [::], or none: the address a server listens on) is asked on
-// loopback. With TLS the server's certificate is verified, except on a loopback host: there the
-// check asks this host itself, whose certificate usually names the public host name, not
-// 127.0.0.1, and no one else can answer on loopback.
-func healthRequest(addr string, useTLS bool, timeout time.Duration) (string, *http.Client, error) {
+// loopback.
+//
+// With TLS the server's certificate is always verified. With certFile (the server's own
+// certificate) the client trusts exactly the certificates in that file; when the host is
+// loopback it checks the certificate against the first name the certificate holds, since a
+// server's certificate names its public host, not 127.0.0.1. Without certFile, the system's
+// CAs and the host name verify, as for any client. Skipping verification on loopback, the
+// simpler choice, would let any local process that grabbed the port pass the check.
+func healthRequest(addr string, useTLS bool, certFile string, timeout time.Duration) (string, *http.Client, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", nil, fmt.Errorf("--addr %q: want host:port", addr)
@@ -91,15 +101,60 @@ func healthRequest(addr string, useTLS bool, timeout time.Duration) (string, *ht
 	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSHandshakeTimeout: timeout}
 	if useTLS {
 		scheme = "https"
-		cfg := &tls.Config{MinVersion: tls.VersionTLS13}
-		if config.IsLoopback(host) {
-			cfg.InsecureSkipVerify = true
+		cfg := &tls.Config{MinVersion: tls.VersionTLS13, ServerName: host}
+		if certFile != "" {
+			pool, name, err := pinnedCertificate(certFile)
+			if err != nil {
+				return "", nil, err
+			}
+			cfg.RootCAs = pool
+			if config.IsLoopback(host) {
+				cfg.ServerName = name
+			}
 		}
 		tr.TLSClientConfig = cfg
 	}
 	target := scheme + "://" + net.JoinHostPort(host, port) + "/healthz"
 	return target, &http.Client{Transport: tr, Timeout: timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, nil
+}
+
+// pinnedCertificate reads a PEM certificate chain and returns a pool of its certificates and
+// the first name (DNS, else IP address) of the first one.
+func pinnedCertificate(file string) (*x509.CertPool, string, error) {
+	b, err := os.ReadFile(filepath.Clean(file))
+	if err != nil {
+		return nil, "", fmt.Errorf("--tls-cert: %w", err)
+	}
+	pool := x509.NewCertPool()
+	var leaf *x509.Certificate
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, "", fmt.Errorf("--tls-cert %s: %w", file, err)
+		}
+		if leaf == nil {
+			leaf = c
+		}
+		pool.AddCert(c)
+	}
+	switch {
+	case leaf == nil:
+		return nil, "", fmt.Errorf("--tls-cert %s: no PEM certificate", file)
+	case len(leaf.DNSNames) > 0:
+		return pool, leaf.DNSNames[0], nil
+	case len(leaf.IPAddresses) > 0:
+		return pool, leaf.IPAddresses[0].String(), nil
+	}
+	return nil, "", fmt.Errorf("--tls-cert %s: the certificate names no host (no DNS or IP subject alternative name)", file)
 }
 
 // unwrapURLError drops the *url.Error wrapper, whose message repeats the URL.

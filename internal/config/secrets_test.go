@@ -99,7 +99,7 @@ func TestLoadSecrets(t *testing.T) {
 			} else if s.Pseudonymizer == nil || s.Sealer == nil {
 				t.Fatalf("incomplete secrets: %+v", s)
 			}
-			_, statErr := os.Stat(filepath.Join(dir, DevSecretsFile))
+			_, statErr := os.Stat(filepath.Join(dir, DevKeysFile))
 			if exists := statErr == nil; exists != tc.devFile {
 				t.Errorf("dev-secrets.json exists: %v, want %v", exists, tc.devFile)
 			}
@@ -120,7 +120,7 @@ func TestDevelopmentKeysPersist(t *testing.T) {
 	if len(first.Warnings) != 1 || !strings.Contains(first.Warnings[0], "VIGIL_PSEUDONYM_KEY and VIGIL_DATA_KEY in production") {
 		t.Fatalf("warnings = %q", first.Warnings)
 	}
-	path := filepath.Join(dir, DevSecretsFile)
+	path := filepath.Join(dir, DevKeysFile)
 	st, err := os.Stat(path)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("dev-secrets.json: %v, mode %v", err, st.Mode().Perm())
@@ -179,7 +179,7 @@ func TestProductionNeverReadsDevelopmentKeys(t *testing.T) {
 	if _, err := LoadSecrets(envMap(nil), Development, dir); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, DevSecretsFile))
+	before, _ := os.ReadFile(filepath.Join(dir, DevKeysFile))
 	_, err := LoadSecrets(envMap(nil), Production, dir)
 	if err == nil {
 		t.Fatal("production started on the development keys")
@@ -192,7 +192,7 @@ func TestProductionNeverReadsDevelopmentKeys(t *testing.T) {
 	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "ignored in production") {
 		t.Errorf("warnings = %q, want one about the ignored file", s.Warnings)
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, DevSecretsFile))
+	after, _ := os.ReadFile(filepath.Join(dir, DevKeysFile))
 	if !bytes.Equal(before, after) {
 		t.Errorf("production changed dev-secrets.json")
 	}
