@@ -348,3 +348,20 @@ func TestErasure(t *testing.T) {
 		must(t, f.do("POST", "/v1/erasures", "admin", map[string]any{}), http.StatusUnprocessableEntity)
 	})
 }
+
+// TestAuditFailureKeepsTheChange: the change happened, so it is answered as done, and the
+// failed append is logged at error level with the action (never the details).
+func TestAuditFailureKeepsTheChange(t *testing.T) {
+	f := newFixture(t, fixtureOptions{failAudit: true})
+	must(t, f.do("PUT", "/v1/lists/blocked_cards", "admin", map[string]any{"items": []string{"tok_stolen"}}), http.StatusOK)
+	if got := f.p.Lists()["blocked_cards"]; len(got) != 1 {
+		t.Fatalf("list in force: %v", got)
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"level":"ERROR","msg":"audit append failed`) || !strings.Contains(logs, audit.ActionListUpdate) {
+		t.Errorf("the failed append was not logged: %s", logs)
+	}
+	if strings.Contains(logs, "tok_stolen") || strings.Contains(logs, f.pseudo.Pseudonym("tok_stolen")) {
+		t.Error("the log holds the list's items")
+	}
+}

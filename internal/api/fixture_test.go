@@ -93,6 +93,16 @@ type fixtureOptions struct {
 	ready       func(ctx context.Context) error
 	noModel     bool
 	rulesFile   bool
+	failAudit   bool // every audit append fails
+}
+
+// failingAudit is an audit store whose appends fail.
+type failingAudit struct {
+	fraud.AuditStore
+}
+
+func (failingAudit) AppendAudit(context.Context, fraud.AuditEntry) error {
+	return errors.New("disk full at /var/lib/vigil")
 }
 
 type fixture struct {
@@ -206,7 +216,11 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 			return m, p.RuleSet().Version()
 		},
 	})
-	opts := Options{Pipeline: p, Store: st, Keys: f.keys, Audit: audit.New(st, audit.Options{}), Models: reg,
+	var auditStore fraud.AuditStore = st
+	if o.failAudit {
+		auditStore = failingAudit{st}
+	}
+	opts := Options{Pipeline: p, Store: st, Keys: f.keys, Audit: audit.New(auditStore, audit.Options{}), Models: reg,
 		Pseudonymizer: pseudo, Metrics: f.metrics,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ready:      o.ready,
