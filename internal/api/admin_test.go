@@ -53,6 +53,9 @@ func TestRules(t *testing.T) {
 	if now := must(t, f.do("GET", "/v1/rules", "admin", nil), http.StatusOK).json(t); now["version"] != old["version"] {
 		t.Fatal("a refused rule set replaced the running one")
 	}
+	if _, err := os.Stat(f.rules); !os.IsNotExist(err) {
+		t.Errorf("a refused rule set was written to the rules file (%v)", err)
+	}
 	entry := f.audited(t, 1, audit.ActionRulesUpdate, func() {
 		r := must(t, f.do("PUT", "/v1/rules", "admin", reviewRules, "Content-Type", "application/yaml"), http.StatusOK).json(t)
 		if r["changed"] != true || r["version"] == old["version"] {

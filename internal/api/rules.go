@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/google/renameio/v2"
 
@@ -37,7 +38,7 @@ type rulesRequest struct {
 // putRules puts a rule set in force: the body is the YAML file (application/yaml,
 // text/yaml) or {"source": "<yaml>"}. A set that does not compile is refused whole (422,
 // each problem with its line) and the running set stays. With Options.RulesFile the file is
-// rewritten atomically too; if that fails the previous set is put back.
+// rewritten atomically first; if the set then cannot be put in force the file is restored.
 func (s *Server) putRules(w http.ResponseWriter, r *http.Request) error {
 	body, mt, err := readBody(r, "application/yaml", "text/yaml", "application/x-yaml", "application/json")
 	if err != nil {
@@ -57,18 +58,27 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request) error {
 	s.rulesMu.Lock()
 	defer s.rulesMu.Unlock()
 	old := s.o.Pipeline.RuleSet()
-	rs, err := s.o.Pipeline.SetRules(src)
-	if err != nil {
-		return err // a *fraud.ValidationError (422 with lines) or the archive's failure
-	}
-	changed := rs.Version() != old.Version()
+	changed := rules.Version(src) != old.Version()
+	wrote := false
 	if changed && s.o.RulesFile != "" {
-		if err := renameio.WriteFile(s.o.RulesFile, src, 0o600); err != nil {
-			if _, undo := s.o.Pipeline.SetRules(old.Source()); undo != nil {
-				s.log.Error("restoring the previous rules failed", logKeyRequestID, requestID(r), logKeyError, undo)
-			}
+		// The file first, so that a hot reload of it can only ever move forward: check the
+		// set compiles as the pipeline will compile it, write the file, then put it in force.
+		if _, err := rules.Parse(src, rules.Options{ListNames: s.listNames()}); err != nil {
 			return err
 		}
+		if err := renameio.WriteFile(s.o.RulesFile, src, 0o600); err != nil {
+			return err
+		}
+		wrote = true
+	}
+	rs, err := s.o.Pipeline.SetRules(src)
+	if err != nil {
+		if wrote {
+			if undo := renameio.WriteFile(s.o.RulesFile, old.Source(), 0o600); undo != nil {
+				s.log.Error("restoring the previous rules file failed", logKeyRequestID, requestID(r), logKeyError, undo)
+			}
+		}
+		return err // a *fraud.ValidationError (422 with lines) or the archive's failure
 	}
 	if changed {
 		s.record(r, audit.ActionRulesUpdate, rs.Version(), map[string]any{"previous": old.Version()})
@@ -76,4 +86,17 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request) error {
 	out := newRulesJSON(rs)
 	out.Changed = &changed
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// listNames are the lists rules may read, as the pipeline compiles them: the default lists
+// and every list in force.
+func (s *Server) listNames() []string {
+	names := rules.DefaultListNames()
+	for name := range s.o.Pipeline.Lists() {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
