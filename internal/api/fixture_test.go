@@ -94,6 +94,7 @@ type fixtureOptions struct {
 	noModel     bool
 	rulesFile   bool
 	failAudit   bool // every audit append fails
+	keyCache    time.Duration
 }
 
 // failingAudit is an audit store whose appends fail.
@@ -200,7 +201,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, p: p, store: st, state: state, registry: reg, pseudo: pseudo, dir: dir,
-		keys: apikey.New(st, apikey.Options{}), logs: &syncBuffer{},
+		keys: apikey.New(st, apikey.Options{CacheTTL: o.keyCache}), logs: &syncBuffer{},
 		key: map[string]string{}, ids: map[string]string{}}
 	f.metrics = monitor.New(monitor.Options{
 		Entities: func() (int, int) { s := state.Stats(); return s.Customers, s.Terminals },
