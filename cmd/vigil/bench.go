@@ -153,7 +153,7 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 				if interval > 0 {
 					// Open loop: request i is due at start + i*interval, whatever the
 					// answers before it; its latency counts from then.
-					sent = start.Add(time.Duration(i) * interval)
+					sent = start.Add(time.Duration(float64(i) * float64(interval)))
 					if wait := time.Until(sent); wait > 0 {
 						select {
 						case <-ctx.Done():

@@ -242,6 +242,9 @@ func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null
 // safePath returns key for use in an error path if it is a plain short name, otherwise a
 // placeholder, so that error messages never echo arbitrary client bytes.
 func safePath(key string) string {
+	if ContainsCardNumber(key) {
+		return "(unnamed field)"
+	}
 	if isAttributeKey(key) || (len(key) <= MaxAttributeKey && isIdentifier(key)) {
 		return key
 	}

@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -170,6 +171,15 @@ func (p *Pipeline) PutList(ctx context.Context, name string, items []string) (fr
 	p.control.Lock()
 	defer p.control.Unlock()
 	l := fraud.List{Name: name, Items: stored, UpdatedAt: p.now().UTC()}
+	// The store refuses a write based on a stale version (another instance changed the list
+	// meanwhile: fraud.ErrConflict); this instance bases it on the version it reads now.
+	cur, err := p.store.List(ctx, name)
+	switch {
+	case err == nil:
+		l.Version = cur.Version
+	case !errors.Is(err, fraud.ErrNotFound):
+		return fraud.List{}, err
+	}
 	v, err := p.store.PutList(ctx, l)
 	if err != nil {
 		return fraud.List{}, err

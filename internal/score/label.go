@@ -42,11 +42,12 @@ func (p *Pipeline) Label(ctx context.Context, l fraud.Label) error {
 	if err := p.store.SaveLabel(ctx, l); err != nil {
 		return err
 	}
-	// The label is durable; the state follows. Labelling is idempotent in the state, so a
-	// retry after a failure here puts it right.
-	if err := p.engine.Label(ctx, t, l.Fraud); err != nil {
+	// The label is durable, so the call succeeds; the state follows. Should its update fail,
+	// the error is logged and counted (Stats.StateErrors) like a decision's: labelling is
+	// idempotent in the state, so sending the label again puts it right.
+	if err := p.engine.Label(context.WithoutCancel(ctx), t, l.Fraud); err != nil {
 		p.stateErrors.Add(1)
-		return fmt.Errorf("label stored, feature state not updated (retry the label): %w", err)
+		p.log.Error("label stored, feature state not updated; send the label again", "error", err)
 	}
 	return nil
 }

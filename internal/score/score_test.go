@@ -301,6 +301,11 @@ func TestListsAreAppliedPseudonymised(t *testing.T) {
 	if r.Decision.Outcome != fraud.Decline || r.Decision.RuleHits[0].Rule != "blocked_card" {
 		t.Errorf("blocked card: %s %+v", r.Decision.Outcome, r.Decision.RuleHits)
 	}
+	// Replacing a list moves its version on.
+	l2, err := f.p.PutList(ctx, "blocked_cards", []string{"tok_9f2c"})
+	if err != nil || l2.Version != l.Version+1 || len(l2.Items) != 1 {
+		t.Fatalf("replacing the list: %+v %v", l2, err)
+	}
 	// Terminals are not pseudonymised: the list keeps them as given.
 	l, err = f.p.PutList(ctx, "blocked_terminals", []string{"t-9"})
 	if err != nil || l.Items[0] != "t-9" {
