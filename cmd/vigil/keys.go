@@ -139,12 +139,17 @@ func printNewKey(e env, asJSON bool, verb, secret string, k fraud.APIKey) error 
 }
 
 func keysCreate(ctx context.Context, e env, args []string) error {
-	k := newKeysFlags(e, "create", "--role scorer|analyst|admin [--expires 90d] [--data-dir DIR] [--json]",
+	k := newKeysFlags(e, "create", "--role scorer|analyst|admin [--expires 90d] [--name NAME] [--data-dir DIR] [--json]",
 		"vigil keys create --data-dir /var/lib/vigil/data --role scorer --expires 30d")
 	role := k.fs.String("role", "", "the key's `role`: scorer, analyst or admin (required)")
 	expires := k.fs.String("expires", "90d", "lifetime: `N`d, Nh or Nm (at most 730d; every key expires)")
+	name := k.fs.String("name", "", "a `name` to tell the key apart in listings (\"checkout-eu\"); not a secret")
 	if _, err := k.parse(e, args, false); err != nil {
 		return err
+	}
+	if !apikey.ValidName(*name) {
+		fmt.Fprintf(e.stderr, "vigil keys create: --name must be at most %d printable characters\n", apikey.MaxNameBytes)
+		return errUsage
 	}
 	if !fraud.Role(*role).Valid() {
 		fmt.Fprintf(e.stderr, "vigil keys create: --role must be scorer, analyst or admin, got %q\n", *role)
@@ -160,12 +165,12 @@ func keysCreate(ctx context.Context, e env, args []string) error {
 	}
 	defer d.Close()
 	d.warn(e, "keys create")
-	secret, key, err := d.Keys.Create(ctx, fraud.Role(*role), lifetime)
+	secret, key, err := d.Keys.CreateNamed(ctx, fraud.Role(*role), *name, lifetime)
 	if err != nil {
 		return err
 	}
 	_, err = d.Audit.Append(ctx, audit.Event{Actor: cliActor(), Action: audit.ActionKeyCreate, Target: key.ID,
-		Details: map[string]any{"role": key.Role, "expires_at": key.ExpiresAt.UTC()}})
+		Details: map[string]any{"role": key.Role, "name": key.Name, "expires_at": key.ExpiresAt.UTC()}})
 	if err != nil {
 		// A key nobody can account for must not stay usable: revoke it, show nothing.
 		undo := d.Keys.Revoke(context.WithoutCancel(ctx), key.ID)

@@ -7,9 +7,18 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -102,7 +111,8 @@ func txnJSON(id string, amount float64) string {
 
 func TestShellServe(t *testing.T) {
 	dir := t.TempDir()
-	r := sh(t, dir, "vigil demo --data-dir demo --customers 300 --terminals 600 --days 40 --no-serve")
+	var r shellResult
+	r = sh(t, dir, "vigil demo --data-dir demo --customers 300 --terminals 600 --days 40 --no-serve")
 	if r.code != 0 {
 		t.Fatalf("demo: %s", r.stderr)
 	}
@@ -114,6 +124,9 @@ func TestShellServe(t *testing.T) {
 		return lastLine(r.stdout)
 	}
 	scorer, analyst := key("scorer"), key("analyst")
+	if r := sh(t, dir, "vigil keys create --data-dir data --role admin --name ops-alice >/dev/null && vigil keys list --data-dir data"); r.code != 0 || !strings.Contains(r.stdout, "ops-alice") {
+		t.Fatalf("a named key: %d %s %s", r.code, r.stdout, r.stderr)
+	}
 
 	s := startServe(t, dir, "--data-dir", "data", "--model", "demo/model.json")
 	if r := call(t, "GET", s.url+"/healthz", "", ""); r.status != 200 {
@@ -194,6 +207,18 @@ func TestShellServe(t *testing.T) {
 	if again.status != 200 || again.body["decision_id"] != ok.body["decision_id"] || again.body["replayed"] != true {
 		t.Fatalf("repeat after restart: %d %s", again.status, again.raw)
 	}
+	// vigil explain recomputes a stored decision beside the running server.
+	r = sh(t, dir, "vigil explain --data-dir data --json "+ok.body["decision_id"].(string))
+	var x struct {
+		Matches bool   `json:"matches"`
+		ID      string `json:"decision_id"`
+	}
+	if r.code != 0 || json.Unmarshal([]byte(lastLine(r.stdout)), &x) != nil || !x.Matches || x.ID != ok.body["decision_id"] {
+		t.Fatalf("explain: code %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := sh(t, dir, "vigil explain --data-dir data dec_nope"); r.code != 1 {
+		t.Errorf("explain of an unknown decision: code %d", r.code)
+	}
 	// A clean stop (SIGTERM) exits 0.
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -210,5 +235,74 @@ func TestShellServe(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "rules.yaml")); err != nil {
 		t.Errorf("the data directory's rules file was not created: %v", err)
+	}
+}
+
+// serverCert writes a self-signed certificate for 127.0.0.1 and its key as PEM files.
+func serverCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vigil test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestShellServeTLS13Only(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := serverCert(t, dir)
+	s := startServe(t, dir, "--data-dir", "data", "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(s.url, "https://") {
+		t.Fatalf("served on %s", s.url)
+	}
+	get := func(maxVersion uint16) (*http.Response, error) {
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: maxVersion}}}
+		return c.Get(s.url + "/healthz")
+	}
+	resp, err := get(tls.VersionTLS13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS.Version != tls.VersionTLS13 {
+		t.Fatalf("TLS 1.3 client: %d, version %x", resp.StatusCode, resp.TLS.Version)
+	}
+	if _, err := get(tls.VersionTLS12); err == nil {
+		t.Fatal("a TLS 1.2 client was served")
+	}
+	// Plain HTTP on the TLS port gets no API answer.
+	if r, err := http.Get("http://" + strings.TrimPrefix(s.url, "https://") + "/healthz"); err == nil {
+		r.Body.Close()
+		if r.StatusCode == 200 {
+			t.Fatal("plain HTTP was served on the TLS port")
+		}
+	}
+	// The container's health check trusts the server's own certificate.
+	addr := strings.TrimPrefix(s.url, "https://")
+	if r := sh(t, dir, "vigil healthcheck --addr "+addr+" --tls-cert "+certFile); r.code != 0 {
+		t.Fatalf("healthcheck over TLS: %d %s", r.code, r.stderr)
 	}
 }

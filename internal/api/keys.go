@@ -12,6 +12,7 @@ import (
 // newKeyJSON is a key just made: the only answer that ever holds its secret.
 type newKeyJSON struct {
 	ID        string     `json:"id"`
+	Name      string     `json:"name,omitempty"`
 	Role      fraud.Role `json:"role"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt time.Time  `json:"expires_at"`
@@ -26,6 +27,7 @@ type keyJSON struct {
 type createKeyRequest struct {
 	Role    fraud.Role `json:"role"`
 	Expires string     `json:"expires"`
+	Name    string     `json:"name"`
 }
 
 type rotateKeyRequest struct {
@@ -53,16 +55,19 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if !req.Role.Valid() {
 		return invalid("role", "must be scorer, analyst or admin")
 	}
+	if !apikey.ValidName(req.Name) {
+		return invalid("name", "at most 64 printable characters")
+	}
 	d, err := expiry(req.Expires)
 	if err != nil {
 		return err
 	}
-	secret, k, err := s.o.Keys.Create(r.Context(), req.Role, d)
+	secret, k, err := s.o.Keys.CreateNamed(r.Context(), req.Role, req.Name, d)
 	if err != nil {
 		return err
 	}
-	s.record(r, audit.ActionKeyCreate, k.ID, map[string]any{"role": k.Role, "expires_at": k.ExpiresAt})
-	return writeJSON(w, http.StatusCreated, newKeyJSON{ID: k.ID, Role: k.Role, CreatedAt: k.CreatedAt,
+	s.record(r, audit.ActionKeyCreate, k.ID, map[string]any{"role": k.Role, "name": k.Name, "expires_at": k.ExpiresAt})
+	return writeJSON(w, http.StatusCreated, newKeyJSON{ID: k.ID, Name: k.Name, Role: k.Role, CreatedAt: k.CreatedAt,
 		ExpiresAt: k.ExpiresAt, Secret: secret})
 }
 
@@ -122,6 +127,6 @@ func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.record(r, audit.ActionKeyRotate, id, map[string]any{"new_key_id": k.ID})
-	return writeJSON(w, http.StatusCreated, newKeyJSON{ID: k.ID, Role: k.Role, CreatedAt: k.CreatedAt,
+	return writeJSON(w, http.StatusCreated, newKeyJSON{ID: k.ID, Name: k.Name, Role: k.Role, CreatedAt: k.CreatedAt,
 		ExpiresAt: k.ExpiresAt, Secret: secret})
 }

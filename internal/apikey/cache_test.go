@@ -63,3 +63,21 @@ func TestCacheSavesLookupsAndForgetsRevokedKeys(t *testing.T) {
 		t.Errorf("expired cached key: %v", err)
 	}
 }
+
+func TestCreateNamed(t *testing.T) {
+	ctx := context.Background()
+	m := New(openSQLite(t), Options{})
+	_, k, err := m.CreateNamed(ctx, fraud.RoleScorer, "checkout-eu", time.Hour)
+	if err != nil || k.Name != "checkout-eu" {
+		t.Fatalf("%+v %v", k, err)
+	}
+	_, rotated, err := m.Rotate(ctx, k.ID, time.Hour)
+	if err != nil || rotated.Name != "checkout-eu" {
+		t.Errorf("rotation lost the name: %+v %v", rotated, err)
+	}
+	for _, bad := range []string{"tab\there", string(make([]byte, MaxNameBytes+1)), "\xff"} {
+		if _, _, err := m.CreateNamed(ctx, fraud.RoleScorer, bad, time.Hour); !errors.Is(err, fraud.ErrInvalid) {
+			t.Errorf("name %q: %v", bad, err)
+		}
+	}
+}

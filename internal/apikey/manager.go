@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
 )
@@ -81,6 +82,33 @@ func New(store fraud.KeyStore, opts Options) *Manager {
 // expiresIn outside (0, MaxExpiry], and with the store's error otherwise. Not idempotent.
 func (m *Manager) Create(ctx context.Context, role fraud.Role, expiresIn time.Duration) (secret string, key fraud.APIKey, err error) {
 	return m.create(ctx, role, "", expiresIn)
+}
+
+// CreateNamed is Create with a name for people to tell keys apart ("checkout-eu", "alice");
+// rotation keeps it. A name is at most MaxNameBytes of printable text; it is not a secret and
+// appears in listings.
+func (m *Manager) CreateNamed(ctx context.Context, role fraud.Role, name string, expiresIn time.Duration) (secret string, key fraud.APIKey, err error) {
+	if !ValidName(name) {
+		return "", fraud.APIKey{}, fmt.Errorf("apikey: name must be at most %d printable characters: %w", MaxNameBytes, fraud.ErrInvalid)
+	}
+	return m.create(ctx, role, name, expiresIn)
+}
+
+// MaxNameBytes bounds a key's name.
+const MaxNameBytes = 64
+
+// ValidName reports whether name can name a key: empty, or up to MaxNameBytes of valid UTF-8
+// without control characters.
+func ValidName(name string) bool {
+	if len(name) > MaxNameBytes || !utf8.ValidString(name) {
+		return false
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (m *Manager) create(ctx context.Context, role fraud.Role, name string, expiresIn time.Duration) (string, fraud.APIKey, error) {
