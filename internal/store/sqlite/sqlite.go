@@ -54,6 +54,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// MaxOpenConns bounds the connection pool (default 8).
 	MaxOpenConns int
+	// CheckpointEvery is how often a background checkpoint copies the write-ahead log into
+	// the database (default 250ms); see checkpointer.
+	CheckpointEvery time.Duration
 }
 
 // Log keys.
@@ -73,6 +76,9 @@ type Store struct {
 	closed bool
 	queue  chan *saveRequest
 	done   chan struct{} // closed when the writer has exited
+
+	stopCheckpoints chan struct{} // closed by Close
+	checkpointsDone chan struct{} // closed when the checkpointer has exited
 
 	saveTx, saveDecision, deleteTx *sql.Stmt
 }
@@ -102,13 +108,16 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = 8
 	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 250 * time.Millisecond
+	}
 	if err := createPrivate(o.Path); err != nil {
 		return nil, err
 	}
 	dsn := "file:" + o.Path +
 		"?_pragma=" + fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()) +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
-		"&_pragma=secure_delete(1)&_txlock=immediate"
+		"&_pragma=secure_delete(1)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: open: %w", err)
@@ -116,12 +125,14 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	db.SetMaxOpenConns(o.MaxOpenConns)
 	db.SetMaxIdleConns(o.MaxOpenConns)
 	s := &Store{db: db, sealer: o.Sealer, log: o.Logger, opts: o,
-		queue: make(chan *saveRequest, o.QueueSize), done: make(chan struct{})}
+		queue: make(chan *saveRequest, o.QueueSize), done: make(chan struct{}),
+		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	go s.writer()
+	go s.checkpointer(s.stopCheckpoints, s.checkpointsDone)
 	return s, nil
 }
 
@@ -180,6 +191,12 @@ func (s *Store) Close() error {
 	close(s.queue)
 	s.mu.Unlock()
 	<-s.done
+	close(s.stopCheckpoints)
+	<-s.checkpointsDone
+	// Leave a small log behind: copy it all into the database and truncate it.
+	if _, err := s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		s.log.Warn("final checkpoint failed", logKeyError, err)
+	}
 	return s.db.Close()
 }
 

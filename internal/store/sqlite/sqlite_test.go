@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -93,6 +95,7 @@ func TestConnectionSettings(t *testing.T) {
 		defer conn.Close()
 		for pragma, want := range map[string]string{
 			"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "secure_delete": "1",
+			"wal_autocheckpoint": "0", // the background checkpointer does it off the commit path
 		} {
 			var got string
 			if err := conn.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
@@ -102,5 +105,39 @@ func TestConnectionSettings(t *testing.T) {
 				t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
 			}
 		}
+	}
+}
+
+// TestBackgroundCheckpointKeepsTheLogSmall checks that, with SQLite's automatic checkpoint
+// off, the background checkpointer copies the log into the database, and Close truncates it.
+func TestBackgroundCheckpointKeepsTheLogSmall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s := open(t, path)
+	for i := range 300 {
+		id := fmt.Sprint(i)
+		if err := s.SaveDecision(ctx, storetest.Transaction("tx-"+id, "c", time.Now()),
+			storetest.Decision("dec-"+id, "tx-"+id, fraud.Approve, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var busy, logFrames, done int64
+		if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &done); err != nil {
+			t.Fatal(err)
+		}
+		if logFrames > 0 && done == logFrames {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log of %d frames, %d checkpointed", logFrames, done)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path + "-wal"); err == nil && st.Size() != 0 {
+		t.Errorf("the log holds %d bytes after Close", st.Size())
 	}
 }
