@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,4 +49,55 @@ func BenchmarkSaveDecision(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 		})
 	}
+}
+
+// BenchmarkSaveDecisionRealistic writes decisions shaped like the pipeline's (28 named
+// features, three worded reasons, a rule hit) for transactions with random ids from 10,000
+// pseudonymous customers, so that every index takes its insert at a random place, as in
+// production, into a store already holding 50,000 decisions. 64 concurrent writers.
+func BenchmarkSaveDecisionRealistic(b *testing.B) {
+	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	names := make([]string, 28)
+	for i := range names {
+		names[i] = fmt.Sprintf("customer_feature_name_%02d", i)
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var n atomic.Int64
+	save := func(b *testing.B) {
+		i := n.Add(1)
+		h := uint64(i) * 0x9e3779b97f4a7c15
+		id := strconv.FormatUint(h, 36)
+		tx := storetest.Transaction("tx-"+id, "p1_c"+strconv.FormatUint(h%10000, 10), at.Add(time.Duration(i)*time.Millisecond))
+		d := storetest.Decision("dec-"+strconv.FormatInt(i, 36), tx.ID, fraud.Approve, at.Add(time.Duration(i)*time.Millisecond))
+		d.FeatureNames = names
+		d.Features = make([]float64, len(names))
+		for f := range d.Features {
+			d.Features[f] = float64(h%1000) / 7
+		}
+		d.Reasons = []fraud.Reason{
+			{Feature: names[0], Value: 1, Contribution: 0.5, Text: "amount 5.2x the customer's 30-day mean"},
+			{Feature: names[1], Value: 2, Contribution: 0.3, Text: "3 payments in the last hour"},
+			{Feature: names[2], Value: 3, Contribution: 0.1, Text: "terminal risk 0.12 over 7 days"},
+		}
+		d.RuleHits = []fraud.RuleHit{{Rule: "night_time", Action: "tag", Reason: "night-time payment"}}
+		if err := s.SaveDecision(ctx, tx, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range 50_000 / 64 {
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Go(func() { save(b) })
+		}
+		wg.Wait()
+	}
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			save(b)
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
 }
