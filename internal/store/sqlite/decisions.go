@@ -20,9 +20,11 @@ const insertTransactionSQL = `INSERT INTO transactions (id, occurred_at, amount,
 	customer_id, terminal_id, merchant_category, channel, country, sealed_sensitive)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 
-const insertDecisionSQL = `INSERT INTO decisions (id, transaction_id, customer_id, outcome, score,
-	model_version, rules_version, created_at, latency_us, sealed_explanation)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+// insertDecisionSQL's first parameter is the transaction's seq, known once its row is
+// inserted (saveOne); see migration 0003.
+const insertDecisionSQL = `INSERT INTO decisions (tx_seq, id, transaction_id, customer_id, outcome,
+	score, model_version, rules_version, created_at, latency_us, sealed_explanation)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
 
 const deleteTransactionSQL = "DELETE FROM transactions WHERE id = ?"
 
@@ -47,7 +49,7 @@ func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud
 		ctx: ctx,
 		txArgs: []any{t.ID, t.Timestamp.UnixNano(), t.Amount, t.Currency, t.CustomerID, t.TerminalID,
 			t.MerchantCategory, t.Channel, t.Country, s.sealer.Seal(sens, ad(adTransactionSensitive, t.ID))},
-		decArgs: []any{d.ID, d.TransactionID, t.CustomerID, string(d.Outcome), d.Score, d.ModelVersion,
+		decArgs: []any{nil, d.ID, d.TransactionID, t.CustomerID, string(d.Outcome), d.Score, d.ModelVersion,
 			d.RulesVersion, d.CreatedAt.UnixNano(), d.LatencyMicros, s.sealer.Seal(expl, ad(adDecisionExplanation, d.ID))},
 		result: make(chan error, 1),
 	}
@@ -133,7 +135,8 @@ func (s *Store) Decision(ctx context.Context, id string) (*fraud.Decision, error
 // DecisionByTransaction returns the decision on transaction txID, or an error wrapping
 // fraud.ErrNotFound.
 func (s *Store) DecisionByTransaction(ctx context.Context, txID string) (*fraud.Decision, error) {
-	return s.oneDecision(ctx, "SELECT "+decisionColumns+" FROM decisions WHERE transaction_id = ?", txID)
+	return s.oneDecision(ctx, "SELECT "+decisionColumns+
+		" FROM decisions WHERE tx_seq = (SELECT seq FROM transactions WHERE id = ?)", txID)
 }
 
 func (s *Store) oneDecision(ctx context.Context, query, arg string) (*fraud.Decision, error) {
@@ -205,7 +208,7 @@ func decisionsQuery(f fraud.DecisionFilter) (*query, error) {
 		// A customer's decisions are found through the customer index of transactions (a
 		// customer has few), then each by its transaction id; CROSS JOIN makes SQLite keep
 		// that order instead of walking every decision by time. See migration 0002.
-		from = " FROM transactions AS t CROSS JOIN decisions ON decisions.transaction_id = t.id"
+		from = " FROM transactions AS t CROSS JOIN decisions ON decisions.tx_seq = t.seq"
 	}
 	q := newQuery("SELECT " + qualifiedDecisionColumns + from)
 	if f.CustomerID != "" {

@@ -20,7 +20,7 @@ func (s *Store) SaveLabel(ctx context.Context, l fraud.Label) error {
 	}
 	defer tx.Rollback()
 	var one int
-	err = tx.QueryRowContext(ctx, "SELECT 1 FROM decisions WHERE transaction_id = ?", l.TransactionID).Scan(&one)
+	err = tx.QueryRowContext(ctx, "SELECT 1 FROM transactions WHERE id = ?", l.TransactionID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("label: no decision for the transaction: %w", fraud.ErrNotFound)
 	}

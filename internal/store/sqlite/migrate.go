@@ -3,9 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,12 +57,33 @@ func loadMigrations() ([]migration, error) {
 // migrate applies, in one transaction, every embedded migration not yet recorded in
 // schema_migrations. Running it again changes nothing. A database whose schema is newer
 // than this binary (it records a version this binary does not have) is refused.
-func migrate(ctx context.Context, db *sql.DB) error {
+func migrate(ctx context.Context, db *sql.DB) error { return migrateTo(ctx, db, math.MaxInt) }
+
+// migrateTo is migrate applying only the migrations up to version last (tests build the
+// databases older binaries left behind with it).
+func migrateTo(ctx context.Context, db *sql.DB, last int) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	// Migrations that rebuild a table (0003) must run with foreign keys off, or dropping the
+	// old table would cascade into the tables that refer to it; SQLite ignores the pragma
+	// inside a transaction, so it is set on one connection before, checked with
+	// foreign_key_check before the commit, and set back after.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite store: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return fmt.Errorf("sqlite store: migrate: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse it without them
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite store: migrate: %w", err)
 	}
@@ -96,7 +120,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	for _, m := range ms {
-		if applied[m.version] {
+		if applied[m.version] || m.version > last {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
@@ -107,6 +131,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			m.version, m.name, time.Now().UnixNano()); err != nil {
 			return fmt.Errorf("sqlite store: migration %s: %w", m.name, err)
 		}
+	}
+	rows, err = tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("sqlite store: migrate: %w", err)
+	}
+	broken := rows.Next()
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("sqlite store: migrate: %w", err)
+	}
+	if broken {
+		return errors.New("sqlite store: migrate: the migrated database breaks a foreign key; nothing was changed")
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: migrate: %w", err)

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -113,4 +114,86 @@ func (s *Store) explainDecisionsQuery(t *testing.T, f fraud.DecisionFilter) stri
 		plan = append(plan, detail)
 	}
 	return strings.Join(plan, " | ")
+}
+
+// TestMigrationFromVersion2KeepsEverything builds the database a binary with migrations 1-2
+// left behind (transactions, decisions, labels, cases), opens it with this binary (which
+// rebuilds both tables in 0003) and reads everything back through the store.
+func TestMigrationFromVersion2KeepsEverything(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	sealer := testSealer(t)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrateTo(ctx, db, 2); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 30 {
+		id, dec := fmt.Sprint("tx-", i), fmt.Sprint("dec-", i)
+		sens := (&sensitive{Card: "p1_card", IP: "p1_ip"}).marshal()
+		expl := (&explanation{FeatureNames: []string{"amount"}, Features: []float64{float64(i)}}).marshal()
+		mustExec(t, db, `INSERT INTO transactions (id, occurred_at, amount, currency, customer_id, terminal_id,
+			merchant_category, channel, country, sealed_sensitive) VALUES (?, ?, ?, 'EUR', ?, 't-1', '', '', '', ?)`,
+			id, at.UnixNano(), float64(i), fmt.Sprint("c", i%3), sealer.Seal(sens, ad(adTransactionSensitive, id)))
+		mustExec(t, db, `INSERT INTO decisions (id, transaction_id, customer_id, outcome, score, model_version,
+			rules_version, created_at, latency_us, sealed_explanation) VALUES (?, ?, ?, 'review', 0.5, 'm', 'r', ?, 7, ?)`,
+			dec, id, fmt.Sprint("c", i%3), at.Add(time.Duration(i)*time.Second).UnixNano(), sealer.Seal(expl, ad(adDecisionExplanation, dec)))
+		mustExec(t, db, `INSERT INTO labels (transaction_id, fraud, source, labelled_at) VALUES (?, 1, 'api', ?)`, id, at.UnixNano())
+		mustExec(t, db, `INSERT INTO cases (id, decision_id, transaction_id, status, assignee, resolution, sealed_note,
+			opened_at, updated_at) VALUES (?, ?, ?, 'open', '', '', ?, ?, ?)`,
+			"case-"+dec, dec, id, sealer.Seal(nil, ad(adCaseNote, "case-"+dec)), at.UnixNano(), at.UnixNano())
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, path) // applies 0003
+	for i := range 30 {
+		id, dec := fmt.Sprint("tx-", i), fmt.Sprint("dec-", i)
+		d, err := s.DecisionByTransaction(ctx, id)
+		if err != nil || d.ID != dec || d.Features[0] != float64(i) {
+			t.Fatalf("decision of %s after the migration: %+v %v", id, d, err)
+		}
+		if tx, err := s.Transaction(ctx, id); err != nil || tx.Card != "p1_card" || tx.Amount != float64(i) {
+			t.Fatalf("transaction %s: %+v %v", id, tx, err)
+		}
+		if c, err := s.Case(ctx, "case-"+dec); err != nil || c.TransactionID != id {
+			t.Fatalf("case of %s: %+v %v", dec, c, err)
+		}
+	}
+	labels, err := s.Labels(ctx, fraud.LabelFilter{Limit: 100})
+	if err != nil || len(labels.Items) != 30 {
+		t.Fatalf("%d labels, %v", len(labels.Items), err)
+	}
+	page, err := s.Decisions(ctx, fraud.DecisionFilter{CustomerID: "c1", Limit: 100})
+	if err != nil || len(page.Items) != 10 {
+		t.Fatalf("customer c1: %d decisions, %v", len(page.Items), err)
+	}
+	// New writes take the next row numbers, and the cascades still reach every table.
+	saveFixture(t, s, "new")
+	if n, err := s.EraseCustomer(ctx, "c1"); err != nil || n != 10 {
+		t.Fatalf("erase: %d, %v", n, err)
+	}
+	var left int
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM decisions WHERE customer_id = 'c1') +
+		(SELECT COUNT(*) FROM cases WHERE transaction_id IN ('tx-1', 'tx-4')) +
+		(SELECT COUNT(*) FROM labels WHERE transaction_id IN ('tx-1', 'tx-4'))`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d rows of an erased customer left, %v", left, err)
+	}
+	if n, err := s.Purge(ctx, at.Add(time.Hour)); err != nil || n != 21 { // 20 left and the new one
+		t.Fatalf("purge: %d, %v", n, err)
+	}
+	var fkOn int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fkOn); err != nil || fkOn != 1 {
+		t.Fatalf("foreign keys %d after the migration, %v", fkOn, err)
+	}
+}
+
+func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.ExecContext(ctx, query, args...); err != nil {
+		t.Fatal(err)
+	}
 }

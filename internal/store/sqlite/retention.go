@@ -9,8 +9,8 @@ import (
 // Purge removes transactions whose decision is older than olderThan, with everything that
 // hangs off them (decisions, labels, cases, by ON DELETE CASCADE); see fraud.Retention.
 func (s *Store) Purge(ctx context.Context, olderThan time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM transactions WHERE id IN
-		(SELECT transaction_id FROM decisions WHERE created_at < ?)`, clampNanos(olderThan))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM transactions WHERE seq IN
+		(SELECT tx_seq FROM decisions WHERE created_at < ?)`, clampNanos(olderThan))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite store: purge: %w", err)
 	}

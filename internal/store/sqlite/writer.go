@@ -160,6 +160,11 @@ func saveOne(ctx context.Context, insTx, insDec, delTx *sql.Stmt, r *saveRequest
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err == nil, err
 	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return false, err
+	}
+	r.decArgs[0] = seq
 	res, err = insDec.ExecContext(ctx, r.decArgs...)
 	if err != nil {
 		return false, err
