@@ -154,7 +154,7 @@ func serveDemo(ctx context.Context, e env, o liveOptions) error {
 	fmt.Fprintf(e.stdout, "    an analyst resolved %d review cases (%d confirmed fraud); their labels now feed the terminal risk features\n", resolved, confirmed)
 	fmt.Fprintln(e.stdout, "\nTry it (the analyst key reads decisions and cases; the admin key reads metrics, rules and lists):")
 	fmt.Fprintf(e.stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/decisions?outcome=decline&limit=5'\n", keys[fraud.RoleAnalyst], url)
-	fmt.Fprintf(e.stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/cases?status=open'\n", keys[fraud.RoleAnalyst], url)
+	fmt.Fprintf(e.stdout, "  curl -H 'Authorization: Bearer %s' '%s/v1/cases?status=resolved&limit=5'\n", keys[fraud.RoleAnalyst], url)
 	fmt.Fprintf(e.stdout, "  curl -H 'Authorization: Bearer %s' %s/metrics\n", keys[fraud.RoleAdmin], url)
 	// Close the client's idle connections: a connection the transport dialled but never used
 	// would hold the server's shutdown for 5 seconds.
