@@ -77,8 +77,8 @@ type Store struct {
 	queue  chan *saveRequest
 	done   chan struct{} // closed when the writer has exited
 
-	stopCheckpoints chan struct{} // closed by Close
-	checkpointsDone chan struct{} // closed when the checkpointer has exited
+	stopCheckpoints context.CancelFunc // called by Close
+	checkpointsDone chan struct{}      // closed when the checkpointer has exited
 
 	saveTx, saveDecision, deleteTx *sql.Stmt
 }
@@ -126,13 +126,16 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	db.SetMaxIdleConns(o.MaxOpenConns)
 	s := &Store{db: db, sealer: o.Sealer, log: o.Logger, opts: o,
 		queue: make(chan *saveRequest, o.QueueSize), done: make(chan struct{}),
-		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{})}
+		checkpointsDone: make(chan struct{})}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	go s.writer()
-	go s.checkpointer(s.stopCheckpoints, s.checkpointsDone)
+	// The checkpointer lives as long as the store, not as the ctx Open was called with.
+	cpCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopCheckpoints = cancel
+	go s.checkpointer(cpCtx, s.checkpointsDone)
 	return s, nil
 }
 
@@ -191,7 +194,7 @@ func (s *Store) Close() error {
 	close(s.queue)
 	s.mu.Unlock()
 	<-s.done
-	close(s.stopCheckpoints)
+	s.stopCheckpoints()
 	<-s.checkpointsDone
 	// Leave a small log behind: copy it all into the database and truncate it.
 	if _, err := s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
