@@ -9,7 +9,7 @@ import "os"
 type dirLock struct{}
 
 func lockDir(dir string) (*dirLock, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	return &dirLock{}, nil

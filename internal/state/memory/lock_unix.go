@@ -20,7 +20,7 @@ type dirLock struct{ f *os.File }
 // lockDir creates dir if needed and locks it, without waiting: a directory another State
 // holds (in this process or another) fails with an error wrapping ErrLocked.
 func lockDir(dir string) (*dirLock, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(filepath.Clean(filepath.Join(dir, lockName)), os.O_CREATE|os.O_RDWR, 0o600)

@@ -43,7 +43,7 @@ func segmentName(start uint64) string { return fmt.Sprintf("log-%020d", start) }
 // directory so the file survives a crash.
 func createSegment(dir string, start uint64) (*segment, error) {
 	path := filepath.Join(dir, segmentName(start))
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640) // #nosec G304 -- our own directory
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600) // #nosec G304 -- our own directory
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func createSegment(dir string, start uint64) (*segment, error) {
 // openSegment opens an existing segment to append after its first size bytes, truncating
 // whatever follows (a torn record).
 func openSegment(path string, start uint64, size int64) (*segment, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0o640) // #nosec G304 -- our own directory
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600) // #nosec G304 -- our own directory
 	if err != nil {
 		return nil, err
 	}

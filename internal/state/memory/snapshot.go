@@ -117,7 +117,7 @@ func appendBlob(b []byte, h appender) []byte {
 
 func writeSnapshot(dir string, data []byte) error {
 	path := filepath.Join(dir, snapshotName)
-	if err := renameio.WriteFile(path, data, 0o640, renameio.WithTempDir(dir)); err != nil {
+	if err := renameio.WriteFile(path, data, 0o600, renameio.WithTempDir(dir)); err != nil {
 		return err
 	}
 	return syncDir(dir) // the rename must be durable before the log it covers goes
@@ -240,7 +240,7 @@ func removeSegments(dir string, seq uint64) error {
 // recover loads the snapshot, replays the log after it, and opens the log for appending.
 func (s *State) recover() error {
 	dir := s.opts.Dir
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	seq, err := s.loadSnapshot()

@@ -529,3 +529,35 @@ func ExampleOpen() {
 	// 1 0
 	// <nil>
 }
+
+// TestFileModes checks that the state's directory and files are private to the service: the
+// log and the snapshot hold pseudonymous ids, amounts and times.
+func TestFileModes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s := open(t, Options{Dir: dir})
+	applyAll(t, s, testOps(t, 5))
+	if err := s.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	applyAll(t, s, testOps(t, 5))
+	if err := s.sync(true); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("directory mode %v, %v", st.Mode().Perm(), err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) < 3 {
+		t.Fatalf("%d entries, %v", len(entries), err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", e.Name(), info.Mode().Perm())
+		}
+	}
+}
