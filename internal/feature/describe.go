@@ -56,6 +56,12 @@ func Describe(i Index, x []float64) string {
 		return "last known fraud at the terminal " + span(v) + " before"
 	case TerminalSecondsSinceFirstKnownFraud:
 		return "first known fraud at the terminal (last 37 days) " + span(v) + " before"
+	case CustomerMaxAmountRatio14d:
+		return fmt.Sprintf("customer's largest payment in the last 14 days %.1fx its mean from 14 to 30 days ago", v)
+	case TerminalFraudRunSeconds:
+		return "every payment at the terminal with known outcome since " + span(v) + " before was fraud"
+	case TerminalSecondsBeforeFraudRun:
+		return "terminal's last payment before its run of known frauds " + span(v) + " before"
 	case CustomerAmountRatioOld:
 		return fmt.Sprintf("amount %.1fx the customer's mean from 14 to 30 days ago", v)
 	case CustomerTravelSeconds:

@@ -30,6 +30,8 @@ func TestDescribeEveryFeature(t *testing.T) {
 		{CustomerSecondsSincePrevious, "previous payment by the customer 42s before"},
 		{CustomerTravelSeconds, "country changed 1h30m after the customer's previous payment"},
 		{CustomerTxCount1h, "3 payments by the customer in the last hour"},
+		{CustomerMaxAmountRatio14d, "customer's largest payment in the last 14 days 3.0x its mean from 14 to 30 days ago"},
+		{TerminalFraudRunSeconds, "every payment at the terminal with known outcome since 3s before was fraud"},
 	} {
 		if got := Describe(tt.i, x); got != tt.want {
 			t.Errorf("Describe(%s) = %q, want %q", tt.i, got, tt.want)

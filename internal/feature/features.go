@@ -40,6 +40,9 @@ const (
 	TerminalSecondsSinceKnownFraud
 	CustomerAmountRatioOld
 	TerminalSecondsSinceFirstKnownFraud
+	CustomerMaxAmountRatio14d
+	TerminalFraudRunSeconds
+	TerminalSecondsBeforeFraudRun
 
 	// NumFeatures is the length of the feature vector.
 	NumFeatures int = iota
@@ -137,6 +140,18 @@ var defs = [NumFeatures]Def{
 	TerminalSecondsSinceFirstKnownFraud: {Name: "terminal_seconds_since_first_known_fraud", Version: "1",
 		Doc: "seconds since the terminal's oldest transaction in (t-37d, t] known to be fraud: with " +
 			"terminal_seconds_since_known_fraud, how long a known compromise has lasted; missing (NaN) when none"},
+	CustomerMaxAmountRatio14d: {Name: "customer_max_amount_ratio_14d", Version: "1",
+		Doc: "the largest amount among the customer's other transactions in (t-14d, t] (individually kept " +
+			"events) / the mean amount of its transactions in (t-30d, t-14d]: the inflated payments a " +
+			"compromised card has already made; missing (NaN) when either is empty"},
+	TerminalFraudRunSeconds: {Name: "terminal_fraud_run_seconds", Version: "1",
+		Doc: "seconds since the oldest transaction of the unbroken run of known frauds that ends with the " +
+			"terminal's newest transaction in (t-37d, t-7d] (individually kept events): how long an " +
+			"ongoing compromise has lasted at least; missing (NaN) when that transaction is not a known fraud"},
+	TerminalSecondsBeforeFraudRun: {Name: "terminal_seconds_before_fraud_run", Version: "1",
+		Doc: "seconds since the terminal's newest transaction in (t-37d, t-7d] older than the run of " +
+			"terminal_fraud_run_seconds (so not a known fraud): how long the compromise has lasted at " +
+			"most; missing (NaN) when there is no run or the run fills the window"},
 }
 
 // fill writes every feature's value. It is a plain function rather than a value func per
@@ -172,6 +187,9 @@ func (in *inputs) fill(out []float64) {
 	out[TerminalSecondsSinceKnownFraud] = in.sinceKnownFraud()
 	out[CustomerAmountRatioOld] = in.amountRatioOld()
 	out[TerminalSecondsSinceFirstKnownFraud] = in.sinceFirstKnownFraud()
+	out[CustomerMaxAmountRatio14d] = in.maxAmountRatio14d()
+	out[TerminalFraudRunSeconds] = in.since(in.runStart)
+	out[TerminalSecondsBeforeFraudRun] = in.since(in.beforeRun)
 }
 
 // Defs returns the definitions of the features, in vector order.

@@ -46,6 +46,7 @@ type inputs struct {
 	cust     [numCustomerWindows]agg // customer windows, this transaction included
 	others   agg                     // customer's (t-30d, t] without this transaction
 	recent14 agg                     // customer's (t-14d, t] without this transaction
+	max14    float64                 // the largest amount (cents) in recent14's kept events
 	small1h  float64
 	distinct int
 	previous int64 // time of the customer's latest transaction at or before t; -1 when none
@@ -58,6 +59,8 @@ type inputs struct {
 	termLast5  agg    // the terminal's 5 newest events at or before t-7d
 	lastFraud  int64  // time of the terminal's newest known fraud at or before t; -1 when none
 	firstFraud int64  // time of its oldest known fraud in (t-37d, t]; -1 when none
+	runStart   int64  // oldest event of the run of known frauds ending (t-37d, t-7d]; -1 when none
+	beforeRun  int64  // the newest event in (t-37d, t-7d] older than that run; -1 when none
 }
 
 // lastKnown is how many of a terminal's newest known-outcome events terminal_risk_last5 reads.
@@ -85,6 +88,14 @@ func (in *inputs) sinceFirstKnownFraud() float64 {
 	return float64(in.t - in.firstFraud)
 }
 
+// since returns the seconds from time u to the transaction; NaN when u < 0 (none).
+func (in *inputs) since(u int64) float64 {
+	if u < 0 {
+		return nan
+	}
+	return float64(in.t - u)
+}
+
 func (in *inputs) sincePrevious() float64 {
 	if in.previous < 0 {
 		return nan
@@ -109,6 +120,16 @@ func (in *inputs) amountRatioOld() float64 {
 	return in.amount / (s / n / 100)
 }
 
+// maxAmountRatio14d is the largest of the customer's other amounts in (t-14d, t] over its mean
+// in (t-30d, t-14d], the baseline of amountRatioOld.
+func (in *inputs) maxAmountRatio14d() float64 {
+	n, s := in.others.n-in.recent14.n, in.others.sum-in.recent14.sum
+	if in.recent14.n == 0 || n <= 0 || s <= 0 {
+		return nan
+	}
+	return in.max14 / (s / n)
+}
+
 func (in *inputs) travelSeconds() float64 {
 	if !in.countryChanged {
 		return nan
@@ -120,7 +141,7 @@ func (in *inputs) travelSeconds() float64 {
 // and tm may be nil (unknown entities).
 func (in *inputs) gather(o *window.Observation, amount float64, c *window.Customer, tm *window.Terminal) {
 	t := int64(o.Time)
-	*in = inputs{t: t, amount: amount, previous: -1, lastFraud: -1, firstFraud: -1}
+	*in = inputs{t: t, amount: amount, previous: -1, lastFraud: -1, firstFraud: -1, runStart: -1, beforeRun: -1}
 	in.hour = int(t % day / hour)
 	in.weekday = int((t/day + 4) % 7) // 1970-01-01 was a Thursday
 	in.scanCustomer(o, c)
@@ -136,7 +157,7 @@ func (in *inputs) scanCustomer(o *window.Observation, c *window.Customer) {
 	var n [numCustomerWindows]int64
 	var s [numCustomerWindows]uint64
 	var small, n14 int64
-	var s14 uint64
+	var s14, max14 uint64
 	var terms [maxDistinct]uint32
 	nt := 0
 	if c != nil {
@@ -161,6 +182,7 @@ func (in *inputs) scanCustomer(o *window.Observation, c *window.Customer) {
 			cents := e.Cents()
 			n14++
 			s14 += cents
+			max14 = max(max14, cents)
 			if age >= 7*day {
 				continue
 			}
@@ -213,6 +235,7 @@ func (in *inputs) scanCustomer(o *window.Observation, c *window.Customer) {
 	}
 	in.others = in.cust[w30d]
 	in.recent14 = agg{float64(n14), float64(s14)}
+	in.max14 = float64(max14)
 	// This transaction is in every customer window.
 	for w := range in.cust {
 		in.cust[w].n++
@@ -312,14 +335,25 @@ const recentHorizon = terminalDelay + 30*day
 
 // recentScan gathers the latest known outcomes of a terminal within (t-37d, t] as its events
 // are visited newest first, in the same walk as the delayed windows: the lastKnown newest
-// events at or before t-7d, and the newest and oldest known frauds at or before t. Most
-// terminals have no known fraud, so it is done after lastKnown events; a terminal with
-// frauds is walked to the horizon for its oldest one.
+// events at or before t-7d, the newest and oldest known frauds at or before t, and the run
+// of known frauds ending with the newest event at or before t-7d. Most terminals have no
+// known fraud, so it is done after lastKnown events; a terminal with frauds is walked to the
+// horizon for its oldest one.
 type recentScan struct {
 	k        int
-	seekLast bool // the newest known fraud is not found yet
-	walkAll  bool // the terminal has known frauds: the oldest needs the walk to the horizon
+	seekLast bool     // the newest known fraud is not found yet
+	walkAll  bool     // the terminal has known frauds: the oldest needs the walk to the horizon
+	run      runState // where the walk is in the run of known frauds
 }
+
+// runState follows the run of known frauds among a terminal's events at or before t-7d.
+type runState uint8
+
+const (
+	runNotStarted runState = iota // no event at or before t-7d visited yet
+	runOpen                       // every such event visited so far is a known fraud
+	runClosed                     // the run (possibly empty) has ended
+)
 
 // visit takes the next event (newest first) and reports whether the scan is done.
 func (r *recentScan) visit(in *inputs, e *window.TerminalEvent, et, end int64) (done bool) {
@@ -332,6 +366,9 @@ func (r *recentScan) visit(in *inputs, e *window.TerminalEvent, et, end int64) (
 			in.lastFraud, r.seekLast = et, false
 		}
 	}
+	if et <= end {
+		r.visitRun(in, e.Fraud(), et)
+	}
 	if et <= end && r.k < lastKnown {
 		r.k++
 		in.termLast5.n++
@@ -340,4 +377,17 @@ func (r *recentScan) visit(in *inputs, e *window.TerminalEvent, et, end int64) (
 		}
 	}
 	return r.k == lastKnown && !r.walkAll
+}
+
+// visitRun takes the next event at or before t-7d (newest first) into the run of known frauds.
+func (r *recentScan) visitRun(in *inputs, fraud bool, et int64) {
+	switch {
+	case r.run == runClosed:
+	case fraud:
+		in.runStart, r.run = et, runOpen
+	case r.run == runOpen:
+		in.beforeRun, r.run = et, runClosed
+	default:
+		r.run = runClosed
+	}
 }

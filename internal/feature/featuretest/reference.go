@@ -60,7 +60,8 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		n1h, small1h := 1.0, b2f(cents(r.Amount) < 500)
 		terms := map[string]bool{r.TerminalID: true}
 		others, othersSum := 0.0, 0.0
-		old, oldSum := 0.0, 0.0 // (t-30d, t-14d]
+		old, oldSum := 0.0, 0.0       // (t-30d, t-14d]
+		recent14, recentMax := 0, 0.0 // (t-14d, t]
 		previous := int64(-1)
 		for _, j := range past {
 			tj := recs[j].Timestamp.Unix()
@@ -81,6 +82,9 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 				if tj <= t-14*day {
 					old++
 					oldSum += recs[j].Amount
+				} else {
+					recent14++
+					recentMax = max(recentMax, recs[j].Amount)
 				}
 			}
 		}
@@ -98,6 +102,10 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		f[feature.CustomerAmountRatioOld] = math.NaN()
 		if old > 0 && oldSum > 0 {
 			f[feature.CustomerAmountRatioOld] = r.Amount / (oldSum / old)
+		}
+		f[feature.CustomerMaxAmountRatio14d] = math.NaN()
+		if old > 0 && oldSum > 0 && recent14 > 0 {
+			f[feature.CustomerMaxAmountRatio14d] = recentMax / (oldSum / old)
 		}
 
 		// Devices: the 4 most recently used distinct ones, in arrival order.
@@ -150,11 +158,13 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 			}
 		}
 		// The terminal's latest known outcomes within (t-37d, t]: its 5 newest transactions at
-		// or before t-7d, and its newest known fraud at or before t (time order, arrival order
-		// on ties).
+		// or before t-7d, its newest known fraud at or before t (time order, arrival order on
+		// ties), and the unbroken run of known frauds ending with its newest transaction at or
+		// before t-7d, with the transaction just before that run.
 		seen := append([]int(nil), byTerminal[r.TerminalID]...)
 		sort.SliceStable(seen, func(a, b int) bool { return recs[seen[a]].Timestamp.Before(recs[seen[b]].Timestamp) })
 		last5n, last5f, lastFraud, firstFraud := 0.0, 0.0, int64(-1), int64(-1)
+		runStart, beforeRun, runDone := int64(-1), int64(-1), false
 		for k := len(seen) - 1; k >= 0; k-- {
 			j := seen[k]
 			tj := recs[j].Timestamp.Unix()
@@ -166,6 +176,16 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 				firstFraud = tj // walking back: the last one found is the oldest
 				if lastFraud < 0 {
 					lastFraud = tj
+				}
+			}
+			if tj <= t-7*day && !runDone {
+				if known {
+					runStart = tj
+				} else {
+					runDone = true
+					if runStart >= 0 {
+						beforeRun = tj
+					}
 				}
 			}
 			if tj <= t-7*day && last5n < 5 {
@@ -184,6 +204,15 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		if lastFraud >= 0 {
 			f[feature.TerminalSecondsSinceKnownFraud] = float64(t - lastFraud)
 			f[feature.TerminalSecondsSinceFirstKnownFraud] = float64(t - firstFraud)
+		}
+
+		f[feature.TerminalFraudRunSeconds] = math.NaN()
+		f[feature.TerminalSecondsBeforeFraudRun] = math.NaN()
+		if runStart >= 0 {
+			f[feature.TerminalFraudRunSeconds] = float64(t - runStart)
+		}
+		if beforeRun >= 0 {
+			f[feature.TerminalSecondsBeforeFraudRun] = float64(t - beforeRun)
 		}
 
 		byCustomer[r.CustomerID] = append(past, i)
