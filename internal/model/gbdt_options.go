@@ -34,7 +34,10 @@ type GBDTOptions struct {
 	Lambda float64 `json:"lambda"`
 	// Gamma is the minimum gain of a split (min_split_loss). Default 0.
 	Gamma float64 `json:"gamma"`
-	// MinChildWeight is the minimum hessian sum of a child. Default 1.
+	// MinChildWeight is the minimum hessian sum of a child. Default 5: where
+	// fraud is rare (p ~ 1%, hessian p(1-p) a row) a leaf needs some 500
+	// rows, so trees do not carve out a handful of frauds (+0.004 to +0.009
+	// average precision over 1 on three handbook histories, docs/MODEL.md).
 	MinChildWeight float64 `json:"min_child_weight"`
 	// Subsample is the fraction of rows drawn (without replacement, per tree)
 	// to grow each tree. Default 1.
@@ -84,7 +87,7 @@ func (o GBDTOptions) WithDefaults() GBDTOptions {
 	}
 	def(&o.LearningRate, 0.1)
 	def(&o.Lambda, 1)
-	def(&o.MinChildWeight, 1)
+	def(&o.MinChildWeight, 5)
 	def(&o.Subsample, 1)
 	def(&o.ColSample, 1)
 	def(&o.ScalePosWeight, 1)
