@@ -91,11 +91,12 @@ MODELS = {
     # the best AUC ROC). 4096 bins, so the tails of the amount are cut finely (docs/MODEL.md).
     "xgb-tuned": {"kind": "xgb", "rounds": 100,
                   "params": {"max_depth": 3, "eta": 0.1, "min_child_weight": 1, "max_bin": 4096}},
-    # vigil's defaults, reproduced: depth 6, eta 0.1, lambda 1, at most 300 rounds, early
-    # stopping after 30 rounds without a lower log-loss on the same customer-disjoint 20%
-    # holdout of the training week that vigil draws (FNV-1a of seed and customer id).
+    # vigil's defaults, reproduced: depth 6, eta 0.1, lambda 1, min_child_weight 5, 4096 bins,
+    # at most 300 rounds, early stopping after 30 rounds without a lower log-loss on the same
+    # customer-disjoint 20% holdout of the training week that vigil draws (FNV-1a of seed and
+    # customer id).
     "xgb-vigil": {"kind": "xgb", "rounds": 300, "holdout": 0.2, "early_stopping": 30,
-                  "params": {"max_depth": 6, "eta": 0.1, "max_bin": 255}},
+                  "params": {"max_depth": 6, "eta": 0.1, "min_child_weight": 5, "max_bin": 4096}},
     # Standardised inputs, C = 1 (vigil's logistic baseline is the same model: lambda 1).
     # A missing input counts as its training mean, as in vigil.
     "logreg": {"kind": "logreg", "C": 1.0},
@@ -297,11 +298,19 @@ def by_scenario(df, rows, scores):
 
 
 def candidate_features(df, label_delay=7 * DAY):
-    """Prototypes of features vigil does not compute, point in time, from the table itself:
+    """Prototypes of features vigil does not compute, point in time, from the table itself
+    (a fraud is known at t when its time + label_delay <= t):
 
-    terminal_first_known_fraud_days  days since the terminal's earliest fraud known at t (a
-                                     fraud in (t-37d, t-7d], as terminal_risk_30d counts); NaN if none
     terminal_last_known_fraud_days   days since the terminal's latest fraud at or before t-7d; NaN if none
+    terminal_fraud_run_length        the number of known frauds in the run terminal_fraud_run_seconds
+                                     measures; NaN when there is no run
+    terminal_tx_count_1d_undelayed   the terminal's earlier transactions in (t-1d, t] (no label needed)
+    terminal_tx_count_7d_undelayed   the same in (t-7d, t]
+    terminal_new_customer_share_7d   share of the terminal's transactions in (t-7d, t) whose customer
+                                     had not used it in the 30 days before; NaN when none
+    terminal_amount_ratio_7d         the amount / the mean amount at the terminal in (t-7d, t); NaN if none
+    customer_seconds_since_terminal  seconds since the customer's previous transaction at this
+                                     terminal; NaN if none
     customer_amount_zscore_30d       (amount - mean) / std of the customer's earlier transactions in
                                      (t-30d, t); NaN with fewer than 2 or no spread
     """
@@ -309,21 +318,52 @@ def candidate_features(df, label_delay=7 * DAY):
     sec = df["second"].to_numpy()
     fraud = df["fraud"].to_numpy() == 1
     amount = df["amount"].to_numpy()
-    first_age = np.full(n, np.nan)
-    last_age = np.full(n, np.nan)
+    customer = df["customer"].to_numpy()
+    out = {k: np.full(n, np.nan) for k in (
+        "terminal_last_known_fraud_days", "terminal_fraud_run_length", "terminal_tx_count_1d_undelayed",
+        "terminal_tx_count_7d_undelayed", "terminal_new_customer_share_7d", "terminal_amount_ratio_7d",
+        "customer_seconds_since_terminal", "customer_amount_zscore_30d")}
     for rows in df.groupby("terminal", sort=False).indices.values():
         rows = rows[np.argsort(sec[rows], kind="stable")]
-        t = sec[rows]
-        frauds = t[fraud[rows]]
-        if len(frauds) == 0:
+        t, a, fr, c = sec[rows], amount[rows], fraud[rows], customer[rows]
+        i = np.arange(len(rows))
+        j1 = np.searchsorted(t, t - DAY, side="right")
+        j7 = np.searchsorted(t, t - 7 * DAY, side="right")
+        out["terminal_tx_count_1d_undelayed"][rows] = i - j1
+        out["terminal_tx_count_7d_undelayed"][rows] = i - j7
+        s1 = np.concatenate(([0.0], np.cumsum(a)))
+        last_seen, is_new = {}, np.zeros(len(rows))
+        since = np.full(len(rows), np.nan)
+        for q in range(len(rows)):
+            prev = last_seen.get(c[q])
+            if prev is not None:
+                since[q] = t[q] - prev
+            is_new[q] = prev is None or t[q] - prev > 30 * DAY
+            last_seen[c[q]] = t[q]
+        out["customer_seconds_since_terminal"][rows] = since
+        s_new = np.concatenate(([0.0], np.cumsum(is_new)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            k7 = i - j7
+            out["terminal_amount_ratio_7d"][rows] = np.where(k7 > 0, a / ((s1[i] - s1[j7]) / k7), np.nan)
+            out["terminal_new_customer_share_7d"][rows] = np.where(k7 > 0, (s_new[i] - s_new[j7]) / k7, np.nan)
+        if not fr.any():
             continue
+        frauds = t[fr]
         last = np.searchsorted(frauds, t - label_delay, side="right") - 1
         has = last >= 0
-        last_age[rows[has]] = (t[has] - frauds[last[has]]) / DAY
-        first = np.searchsorted(frauds, t - label_delay - 30 * DAY, side="right")
-        ok = has & (first <= last)
-        first_age[rows[ok]] = (t[ok] - frauds[first[ok]]) / DAY
-    zscore = np.full(n, np.nan)
+        out["terminal_last_known_fraud_days"][rows[has]] = (t[has] - frauds[last[has]]) / DAY
+        # The run of known frauds ending with the newest transaction in (t-37d, t-7d].
+        run_start = np.full(len(rows), -1)
+        start = -1
+        for q in range(len(rows)):
+            start = (q if start < 0 else start) if fr[q] else -1
+            run_start[q] = start
+        newest = np.searchsorted(t, t - label_delay, side="right") - 1
+        horizon = np.searchsorted(t, t - label_delay - 30 * DAY, side="right")
+        ok = (newest >= horizon) & (newest >= 0)
+        ok[ok] &= fr[newest[ok]]
+        q = np.flatnonzero(ok)
+        out["terminal_fraud_run_length"][rows[q]] = newest[q] - np.maximum(run_start[newest[q]], horizon[q]) + 1
     for rows in df.groupby("customer", sort=False).indices.values():
         rows = rows[np.argsort(sec[rows], kind="stable")]
         t, a = sec[rows], amount[rows]
@@ -336,9 +376,8 @@ def candidate_features(df, label_delay=7 * DAY):
             mean = (s1[i] - s1[j]) / count
             var = (s2[i] - s2[j]) / count - mean * mean
             z = np.where((count >= 2) & (var > 1e-9), (a - mean) / np.sqrt(var), np.nan)
-        zscore[rows] = z
-    return {"terminal_first_known_fraud_days": first_age, "terminal_last_known_fraud_days": last_age,
-            "customer_amount_zscore_30d": zscore}
+        out["customer_amount_zscore_30d"][rows] = z
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -680,7 +719,7 @@ def cmd_diagnose(a):
         for name, values in cands.items():
             df[name] = values
             sets[f"all + {name}"] = available + [name]
-        sets["all + the three prototypes"] = available + list(cands)
+        sets["all + every prototype"] = available + list(cands)
     print("\n" + title.replace(" " * 52, f"{'inputs':<52}", 1))
     out["ablations"] = []
     for name, features in sets.items():
