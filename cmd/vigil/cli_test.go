@@ -227,7 +227,7 @@ VIGIL_MODEL_PUBKEY=$(cat pk.txt) vigil model verify ms.json`)
 	if r.code != 1 || !strings.Contains(r.stderr, "unsigned") {
 		t.Errorf("unsigned model with a key configured: code %d, %q", r.code, r.stderr)
 	}
-	r = sh(t, dir, `sed 's/"learning_rate":0.1/"learning_rate":0.2/' ms.json > tampered.json && ! cmp -s ms.json tampered.json && vigil model verify tampered.json`)
+	r = sh(t, dir, `sed 's/"rows":\([0-9]\)/"rows":9\1/' ms.json > tampered.json && ! cmp -s ms.json tampered.json && vigil model verify tampered.json`)
 	if r.code != 1 || !strings.Contains(r.stderr, "refused") {
 		t.Errorf("tampered model: code %d, %q", r.code, r.stderr)
 	}
