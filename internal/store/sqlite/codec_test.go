@@ -35,7 +35,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			Reasons:      []fraud.Reason{{Feature: "f", Value: math.Inf(-1), Contribution: -0.5, Text: "ü"}},
 			RuleHits:     []fraud.RuleHit{{Rule: "r", Action: "decline", Reason: ""}, {}},
 			FeatureNames: []string{"a", ""},
-			Features:     []float64{1, math.NaN(), math.Inf(1), -0.0},
+			Features:     []float64{1, math.NaN(), math.Inf(1), math.Copysign(0, -1)},
 		},
 	}
 	for i, e := range expls {
