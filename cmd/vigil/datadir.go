@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/vigil-fraud/vigil/internal/apikey"
@@ -30,6 +31,12 @@ const (
 	rulesDir   = "rules"
 	dataDirEnv = "VIGIL_DATA_DIR"
 )
+
+// keyCacheTTL is how long a process trusts an API key it looked up: a scoring client sends
+// thousands of requests a second with one key, so `vigil serve` looks it up once per TTL.
+// Keys revoked through the same process stop at once; by the CLI or another instance,
+// within keyCacheTTL. (Commands that only create, list or revoke keys never authenticate.)
+const keyCacheTTL = 2 * time.Second
 
 // dataDir is an open data directory: its secrets, store, audit log and key manager.
 type dataDir struct {
@@ -65,7 +72,7 @@ func openDataDir(ctx context.Context, e env, dir string) (*dataDir, error) {
 		Secrets: secrets,
 		Store:   store,
 		Audit:   audit.New(store, audit.Options{}),
-		Keys:    apikey.New(store, apikey.Options{}),
+		Keys:    apikey.New(store, apikey.Options{CacheTTL: keyCacheTTL}),
 	}, nil
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/google/renameio/v2"
 
 	"github.com/vigil-fraud/vigil/internal/api"
-	"github.com/vigil-fraud/vigil/internal/apikey"
 	"github.com/vigil-fraud/vigil/internal/audit"
 	"github.com/vigil-fraud/vigil/internal/config"
 	"github.com/vigil-fraud/vigil/internal/feature"
@@ -39,9 +38,6 @@ func init() {
 
 const serveExample = `vigil serve --data-dir data --model model.json
 VIGIL_ENV=production vigil serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --model model.json`
-
-// keyCacheTTL is how long the server trusts an API key it looked up.
-const keyCacheTTL = 2 * time.Second
 
 // rulesFile is the rules file in the data directory when --rules is not given.
 const rulesFile = "rules.yaml"
@@ -124,10 +120,6 @@ func startServer(ctx context.Context, e env, cfg config.Serve, log *slog.Logger)
 	for _, w := range s.data.Secrets.Warnings {
 		log.Warn(w)
 	}
-	// A scoring client sends thousands of requests a second with one key: look it up once
-	// per keyCacheTTL. Keys revoked through this server's API stop at once; by the CLI or
-	// another instance, within keyCacheTTL.
-	s.data.Keys = apikey.New(s.data.Store, apikey.Options{CacheTTL: keyCacheTTL})
 	keys, err := s.data.Keys.List(ctx)
 	if err != nil {
 		return nil, err

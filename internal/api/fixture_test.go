@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,55 +17,19 @@ import (
 
 	"github.com/vigil-fraud/vigil/internal/apikey"
 	"github.com/vigil-fraud/vigil/internal/audit"
-	"github.com/vigil-fraud/vigil/internal/feature"
-	"github.com/vigil-fraud/vigil/internal/feature/featuretest"
 	"github.com/vigil-fraud/vigil/internal/fraud"
 	"github.com/vigil-fraud/vigil/internal/model"
 	"github.com/vigil-fraud/vigil/internal/monitor"
 	"github.com/vigil-fraud/vigil/internal/score"
-	"github.com/vigil-fraud/vigil/internal/seal"
+	"github.com/vigil-fraud/vigil/internal/score/scoretest"
 	"github.com/vigil-fraud/vigil/internal/state/memory"
 	"github.com/vigil-fraud/vigil/internal/store/sqlite"
-	"github.com/vigil-fraud/vigil/internal/training"
 )
 
-var (
-	modelsOnce sync.Once
-	modelFiles [2][]byte // two trained model files (different versions)
-	modelsErr  error
-)
-
-// trainedModels trains, once per test binary, two small GBDTs on a featuretest history
-// through the protocol vigil train uses, and returns their saved files.
+// trainedModels returns two small trained GBDT files with different versions (scoretest).
 func trainedModels(t testing.TB) [2][]byte {
 	t.Helper()
-	modelsOnce.Do(func() {
-		recs := featuretest.Generate(featuretest.Options{Customers: 150, Terminals: 300, Days: 40, Seed: 7})
-		start := time.Date(2018, 4, 1, 0, 0, 0, 0, time.UTC)
-		p := training.DefaultPeriod(start.AddDate(0, 0, 33))
-		tab, err := training.Collect(context.Background(), featuretest.NewReader(recs), training.CollectOptions{From: p.TrainStart, To: p.TestEnd()})
-		if err != nil {
-			modelsErr = err
-			return
-		}
-		for i, trees := range []int{20, 10} {
-			f, err := training.Train(context.Background(), tab, p, training.Options{GBDT: model.GBDTOptions{MaxTrees: trees, Seed: 1}})
-			if err != nil {
-				modelsErr = err
-				return
-			}
-			var b bytes.Buffer
-			if err := model.Save(&b, f, model.SaveOptions{}); err != nil {
-				modelsErr = err
-				return
-			}
-			modelFiles[i] = b.Bytes()
-		}
-	})
-	if modelsErr != nil {
-		t.Fatal(modelsErr)
-	}
-	return modelFiles
+	return [2][]byte{scoretest.ModelFile(t, 20), scoretest.ModelFile(t, 10)}
 }
 
 // reviewRules sends every transaction to review (so each opens a case) and keeps the
@@ -147,33 +110,8 @@ func (s *syncBuffer) String() string {
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	dataKey := make([]byte, seal.KeySize)
-	rand.Read(dataKey)
-	sealer, err := seal.New(dataKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(dir, "vigil.db"), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	state, err := memory.Open(memory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { state.Close() })
-	eng, err := feature.New(feature.Options{State: state})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pkey := make([]byte, 32)
-	rand.Read(pkey)
-	pseudo, err := fraud.NewPseudonymizer(pkey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stack := scoretest.NewStack(t)
+	dir, st, state, eng, pseudo := stack.Dir, stack.Store, stack.State, stack.Engine, stack.Pseudonymizer
 	reg, err := model.OpenRegistry(filepath.Join(dir, "models"), model.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)

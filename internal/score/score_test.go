@@ -2,7 +2,6 @@ package score
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"math"
 	"os"
@@ -13,54 +12,29 @@ import (
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/feature"
-	"github.com/vigil-fraud/vigil/internal/feature/featuretest"
 	"github.com/vigil-fraud/vigil/internal/fraud"
 	"github.com/vigil-fraud/vigil/internal/model"
 	"github.com/vigil-fraud/vigil/internal/rules"
-	"github.com/vigil-fraud/vigil/internal/seal"
+	"github.com/vigil-fraud/vigil/internal/score/scoretest"
 	"github.com/vigil-fraud/vigil/internal/state/memory"
 	"github.com/vigil-fraud/vigil/internal/store/sqlite"
-	"github.com/vigil-fraud/vigil/internal/training"
 )
 
 var (
 	modelOnce sync.Once
 	testModel *model.File
-	modelErr  error
 )
 
-// trainedModel trains, once per test binary, a small GBDT on a featuretest history through the
-// same protocol vigil train uses, and saves and loads it so that it carries a version.
+// trainedModel is the model the fixtures serve: a 30-tree GBDT trained through the same
+// protocol as vigil train (scoretest), loaded once per test binary so that every fixture and
+// assertion shares one version.
 func trainedModel(t testing.TB) *model.File {
 	t.Helper()
-	modelOnce.Do(func() {
-		recs := featuretest.Generate(featuretest.Options{Customers: 150, Terminals: 300, Days: 40, Seed: 7})
-		start := time.Date(2018, 4, 1, 0, 0, 0, 0, time.UTC)
-		p := training.DefaultPeriod(start.AddDate(0, 0, 33))
-		tab, err := training.Collect(context.Background(), featuretest.NewReader(recs), training.CollectOptions{From: p.TrainStart, To: p.TestEnd()})
-		if err != nil {
-			modelErr = err
-			return
-		}
-		f, err := training.Train(context.Background(), tab, p, training.Options{GBDT: model.GBDTOptions{MaxTrees: 30, Seed: 1}})
-		if err != nil {
-			modelErr = err
-			return
-		}
-		testModel, modelErr = roundTrip(f)
-	})
-	if modelErr != nil {
-		t.Fatal(modelErr)
+	modelOnce.Do(func() { testModel = scoretest.Model(t, 30) })
+	if testModel == nil {
+		t.Fatal("no test model")
 	}
 	return testModel
-}
-
-func roundTrip(f *model.File) (*model.File, error) {
-	var b strings.Builder
-	if err := model.Save(&b, f, model.SaveOptions{}); err != nil {
-		return nil, err
-	}
-	return model.Load(strings.NewReader(b.String()), model.LoadOptions{})
 }
 
 type fixture struct {
@@ -77,32 +51,8 @@ type fixtureOptions struct {
 
 func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	key := make([]byte, 32)
-	rand.Read(key)
-	sealer, err := seal.New(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(dir, "vigil.db"), Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	state, err := memory.Open(memory.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { state.Close() })
-	eng, err := feature.New(feature.Options{State: state})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pseudo, err := fraud.NewPseudonymizer([]byte("a test pseudonymisation key of 32+ bytes"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Engine: eng, Store: st, Pseudonymizer: pseudo, Archive: DirArchive(filepath.Join(dir, "rules"))}
+	st := scoretest.NewStack(t)
+	opts := Options{Engine: st.Engine, Store: st.Store, Pseudonymizer: st.Pseudonymizer, Archive: DirArchive(filepath.Join(st.Dir, "rules"))}
 	if !o.noModel {
 		opts.Model = trainedModel(t)
 	}
@@ -113,7 +63,7 @@ func newFixture(t testing.TB, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{p: p, store: st, state: state, dir: dir}
+	return &fixture{p: p, store: st.Store, state: st.State, dir: st.Dir}
 }
 
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
