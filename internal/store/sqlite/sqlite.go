@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +140,51 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return s, nil
 }
 
+// pageSize is the page size of the databases this package creates. A decision writes its
+// rows at the end of their tables and one entry at a random place in each index whose key
+// clients choose (the transaction id, the customer); each such entry costs a whole page in
+// the log at commit and again at the checkpoint. With 1 KiB pages instead of SQLite's 4 KiB
+// default a durable decision wrote 8.4 KB instead of 16.6 KB and used 53-57 µs of processor
+// time instead of 64-66 (BenchmarkSaveDecisionRealistic, written-B/decision and
+// cpu-µs/decision). A database made by an earlier version keeps its page size.
+const pageSize = 1024
+
+// setPageSize gives a database that holds nothing yet the page size pageSize. The
+// connection's pragmas have already put it in WAL mode, where the page size is fixed, so it
+// leaves WAL mode, sets the size, rebuilds the (empty) file and goes back.
+func setPageSize(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	defer conn.Close()
+	var objects, size int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&objects); err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil {
+		return fmt.Errorf("sqlite store: %w", err)
+	}
+	if objects > 0 || size == pageSize {
+		return nil
+	}
+	for _, q := range []string{
+		"PRAGMA journal_mode = DELETE",
+		"PRAGMA page_size = " + strconv.Itoa(pageSize),
+		"VACUUM",
+		"PRAGMA journal_mode = WAL",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("sqlite store: new database: %w", err)
+		}
+	}
+	return nil
+}
+
 func (s *Store) init(ctx context.Context) error {
+	if err := setPageSize(ctx, s.db); err != nil {
+		return err
+	}
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("sqlite store: %w", err)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -139,5 +140,57 @@ func TestBackgroundCheckpointKeepsTheLogSmall(t *testing.T) {
 	}
 	if st, err := os.Stat(path + "-wal"); err == nil && st.Size() != 0 {
 		t.Errorf("the log holds %d bytes after Close", st.Size())
+	}
+}
+
+// A new database gets the package's page size and stays in WAL mode; a database an earlier
+// version made with SQLite's default page size opens, keeps its size and its rows.
+func TestPageSize(t *testing.T) {
+	pragma := func(s *Store, name string) string {
+		t.Helper()
+		var v string
+		if err := s.db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	s := open(t, filepath.Join(t.TempDir(), "new.db"))
+	if got := pragma(s, "page_size"); got != fmt.Sprint(pageSize) {
+		t.Errorf("new database: page size %s, want %d", got, pageSize)
+	}
+	if got := pragma(s, "journal_mode"); got != "wal" {
+		t.Errorf("new database: journal mode %s, want wal", got)
+	}
+
+	// An older database: the default page size, the schema and one decision.
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := Open(ctx, Options{Path: path, Sealer: testSealer(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tx := storetest.Transaction("tx-old", "p1_c1", at)
+	if err := old.SaveDecision(ctx, tx, storetest.Decision("dec-old", tx.ID, fraud.Approve, at)); err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma(old, "page_size"); got != "4096" {
+		t.Errorf("older database: page size %s, want its own 4096", got)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := open(t, path)
+	if _, err := again.Decision(ctx, "dec-old"); err != nil {
+		t.Errorf("older database after reopening: %v", err)
 	}
 }
