@@ -17,7 +17,15 @@ import (
 //
 // It replaced encoding/gob, which cost a sixth of the CPU of a saved decision and wrote its
 // type descriptions into every row.
-const codecVersion byte = 1
+//
+// Version 2 of a decision's explanation refers to its feature names by the row of
+// feature_sets that lists them (uvarint, 0 for none) instead of spelling them out: they are
+// the same for every decision a model makes and were half of each sealed explanation.
+// Rows written in version 1 still decode.
+const (
+	codecVersion            byte = 1 // of a transaction's sensitive part
+	explanationCodecVersion byte = 2
+)
 
 // errCodec means a sealed part did not decode: the database holds something this binary
 // did not write.
@@ -29,10 +37,13 @@ type sensitive struct {
 	Attributes         map[string]string
 }
 
-// explanation is the part of a decision sealed at rest.
+// explanation is the part of a decision sealed at rest. Version 2 records FeatureSet (the
+// feature_sets row naming the features, 0 when there are none) and leaves the names to the
+// store; version 1 rows decode with FeatureNames filled in and FeatureSet 0.
 type explanation struct {
 	Reasons      []fraud.Reason
 	RuleHits     []fraud.RuleHit
+	FeatureSet   int64
 	FeatureNames []string
 	Features     []float64
 }
@@ -73,9 +84,10 @@ func (s *sensitive) marshal() []byte {
 	return b
 }
 
+// marshal encodes e in version 2: FeatureNames are not written, FeatureSet stands for them.
 func (e *explanation) marshal() []byte {
 	b := make([]byte, 0, 256)
-	b = append(b, codecVersion)
+	b = append(b, explanationCodecVersion)
 	b = appendLen(b, e.Reasons == nil, len(e.Reasons))
 	for _, r := range e.Reasons {
 		b = appendString(b, r.Feature)
@@ -89,10 +101,7 @@ func (e *explanation) marshal() []byte {
 		b = appendString(b, h.Action)
 		b = appendString(b, h.Reason)
 	}
-	b = appendLen(b, e.FeatureNames == nil, len(e.FeatureNames))
-	for _, n := range e.FeatureNames {
-		b = appendString(b, n)
-	}
+	b = binary.AppendUvarint(b, uint64(e.FeatureSet))
 	b = appendLen(b, e.Features == nil, len(e.Features))
 	for _, f := range e.Features {
 		b = appendFloat(b, f)
@@ -102,15 +111,17 @@ func (e *explanation) marshal() []byte {
 
 // reader decodes the format; its first error sticks and every later read returns zero.
 type reader struct {
-	b   []byte
-	err error
+	b       []byte
+	version byte
+	err     error
 }
 
-func newReader(b []byte) *reader {
-	if len(b) == 0 || b[0] != codecVersion {
+// newReader starts decoding b, whose version byte must be one of versions.
+func newReader(b []byte, versions ...byte) *reader {
+	if len(b) == 0 || !slices.Contains(versions, b[0]) {
 		return &reader{err: errCodec}
 	}
-	return &reader{b: b[1:]}
+	return &reader{b: b[1:], version: b[0]}
 }
 
 func (r *reader) uvarint() uint64 {
@@ -179,7 +190,7 @@ func (r *reader) done() error {
 }
 
 func (s *sensitive) unmarshal(b []byte) error {
-	r := newReader(b)
+	r := newReader(b, codecVersion)
 	s.Card, s.DeviceID, s.IP = r.string(), r.string(), r.string()
 	if n := r.length(2); n >= 0 {
 		s.Attributes = make(map[string]string, n)
@@ -192,7 +203,7 @@ func (s *sensitive) unmarshal(b []byte) error {
 }
 
 func (e *explanation) unmarshal(b []byte) error {
-	r := newReader(b)
+	r := newReader(b, 1, explanationCodecVersion)
 	if n := r.length(18); n >= 0 {
 		e.Reasons = make([]fraud.Reason, n)
 		for i := range e.Reasons {
@@ -205,11 +216,19 @@ func (e *explanation) unmarshal(b []byte) error {
 			e.RuleHits[i] = fraud.RuleHit{Rule: r.string(), Action: r.string(), Reason: r.string()}
 		}
 	}
-	if n := r.length(1); n >= 0 {
-		e.FeatureNames = make([]string, n)
-		for i := range e.FeatureNames {
-			e.FeatureNames[i] = r.string()
+	if r.version == 1 {
+		if n := r.length(1); n >= 0 {
+			e.FeatureNames = make([]string, n)
+			for i := range e.FeatureNames {
+				e.FeatureNames[i] = r.string()
+			}
 		}
+	} else {
+		set := r.uvarint()
+		if set > math.MaxInt64 {
+			r.err = errCodec
+		}
+		e.FeatureSet = int64(set)
 	}
 	if n := r.length(8); n >= 0 {
 		e.Features = make([]float64, n)

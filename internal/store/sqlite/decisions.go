@@ -42,9 +42,13 @@ func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	set, err := s.featureSetID(ctx, d.FeatureNames)
+	if err != nil {
+		return err
+	}
 	sens := (&sensitive{Card: t.Card, DeviceID: t.DeviceID, IP: t.IP, Attributes: t.Attributes}).marshal()
 	expl := (&explanation{Reasons: d.Reasons, RuleHits: d.RuleHits,
-		FeatureNames: d.FeatureNames, Features: d.Features}).marshal()
+		FeatureSet: set, Features: d.Features}).marshal()
 	r := &saveRequest{
 		ctx: ctx,
 		txArgs: []any{t.ID, t.Timestamp.UnixNano(), t.Amount, t.Currency, t.CustomerID, t.TerminalID,
@@ -102,7 +106,7 @@ var qualifiedDecisionColumns = "decisions." + decisionColumns
 
 type scanner interface{ Scan(dest ...any) error }
 
-func (s *Store) scanDecision(row scanner) (*fraud.Decision, error) {
+func (s *Store) scanDecision(ctx context.Context, row scanner) (*fraud.Decision, error) {
 	var (
 		d       fraud.Decision
 		outcome string
@@ -123,6 +127,11 @@ func (s *Store) scanDecision(row scanner) (*fraud.Decision, error) {
 	if err := e.unmarshal(plain); err != nil {
 		return nil, fmt.Errorf("sqlite store: decision explanation: %w", err)
 	}
+	if e.FeatureSet != 0 {
+		if e.FeatureNames, err = s.featureNames(ctx, e.FeatureSet); err != nil {
+			return nil, err
+		}
+	}
 	d.Reasons, d.RuleHits, d.FeatureNames, d.Features = e.Reasons, e.RuleHits, e.FeatureNames, e.Features
 	return &d, nil
 }
@@ -140,7 +149,7 @@ func (s *Store) DecisionByTransaction(ctx context.Context, txID string) (*fraud.
 }
 
 func (s *Store) oneDecision(ctx context.Context, query, arg string) (*fraud.Decision, error) {
-	d, err := s.scanDecision(s.db.QueryRowContext(ctx, query, arg))
+	d, err := s.scanDecision(ctx, s.db.QueryRowContext(ctx, query, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("decision: %w", fraud.ErrNotFound)
 	}
@@ -193,7 +202,7 @@ func (s *Store) Decisions(ctx context.Context, f fraud.DecisionFilter) (fraud.Pa
 		return page, err
 	}
 	return queryPage(ctx, s.db, "decisions", q.String(), q.args, limit, func(r *sql.Rows) (fraud.Decision, string, error) {
-		d, err := s.scanDecision(r)
+		d, err := s.scanDecision(ctx, r)
 		if err != nil {
 			return fraud.Decision{}, "", err
 		}

@@ -82,6 +82,8 @@ type Store struct {
 	checkpointsDone chan struct{}      // closed when the checkpointer has exited
 
 	saveTx, saveDecision, deleteTx *sql.Stmt
+
+	features featureSets
 }
 
 // Open opens (creating if needed) the database at o.Path, applies pending migrations and

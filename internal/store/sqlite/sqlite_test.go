@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -192,5 +194,83 @@ func TestPageSize(t *testing.T) {
 	again := open(t, path)
 	if _, err := again.Decision(ctx, "dec-old"); err != nil {
 		t.Errorf("older database after reopening: %v", err)
+	}
+}
+
+// Decisions name their features through feature_sets: each list is stored once, read back
+// after a restart (nothing cached), and a decision written before the table existed (its
+// names inside its sealed explanation) still reads with its names.
+func TestFeatureSets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s, err := Open(ctx, Options{Path: path, Sealer: testSealer(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	lists := [][]string{{"amount", "customer_count_1d"}, {"amount", "terminal_risk_7d", "hour"}, nil}
+	for i := range 9 {
+		id := strconv.Itoa(i)
+		d := storetest.Decision("dec-"+id, "tx-"+id, fraud.Approve, at)
+		d.FeatureNames = lists[i%3]
+		d.Features = make([]float64, len(d.FeatureNames))
+		if d.FeatureNames == nil {
+			d.Features = nil
+		}
+		if err := s.SaveDecision(ctx, storetest.Transaction("tx-"+id, "c", at), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A decision as version 1 wrote it.
+	tx := storetest.Transaction("tx-v1", "c", at)
+	if err := s.SaveDecision(ctx, tx, storetest.Decision("dec-v1", "tx-v1", fraud.Review, at)); err != nil {
+		t.Fatal(err)
+	}
+	v1 := marshalV1(&explanation{FeatureNames: []string{"old_name"}, Features: []float64{2}})
+	if _, err := s.db.Exec("UPDATE decisions SET sealed_explanation = ? WHERE id = 'dec-v1'",
+		s.sealer.Seal(v1, ad(adDecisionExplanation, "dec-v1"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = open(t, path)
+	var sets int
+	if err := s.db.QueryRow("SELECT count(*) FROM feature_sets").Scan(&sets); err != nil {
+		t.Fatal(err)
+	}
+	if sets != 3 { // the two lists, and the fixture's own of dec-v1 before its rewrite
+		t.Errorf("%d feature sets stored, want 3", sets)
+	}
+	for i := range 9 {
+		d, err := s.Decision(ctx, "dec-"+strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := lists[i%3]; !slices.Equal(d.FeatureNames, want) || (d.FeatureNames == nil) != (want == nil) {
+			t.Errorf("decision %d: names %q, want %q", i, d.FeatureNames, want)
+		}
+	}
+	d, err := s.Decision(ctx, "dec-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.FeatureNames, []string{"old_name"}) || !slices.Equal(d.Features, []float64{2}) {
+		t.Errorf("version 1 decision: %q %v", d.FeatureNames, d.Features)
+	}
+	// The names handed out are the caller's to change.
+	d, _ = s.Decision(ctx, "dec-0")
+	d.FeatureNames[0] = "changed"
+	if d, _ = s.Decision(ctx, "dec-3"); d.FeatureNames[0] != "amount" {
+		t.Errorf("a caller's change reached the store's names: %q", d.FeatureNames)
+	}
+	// A decision naming a feature set the database does not have is an error, not a panic.
+	bad := (&explanation{FeatureSet: 99}).marshal()
+	if _, err := s.db.Exec("UPDATE decisions SET sealed_explanation = ? WHERE id = 'dec-1'",
+		s.sealer.Seal(bad, ad(adDecisionExplanation, "dec-1"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Decision(ctx, "dec-1"); err == nil {
+		t.Error("a decision naming an unknown feature set read without error")
 	}
 }
