@@ -62,6 +62,13 @@ func Describe(i Index, x []float64) string {
 		return "every payment at the terminal with known outcome since " + span(v) + " before was fraud"
 	case TerminalSecondsBeforeFraudRun:
 		return "terminal's last payment before its run of known frauds " + span(v) + " before"
+	case TerminalOrdinaryFraudRunSeconds:
+		return "every payment at the terminal with known outcome since " + span(v) +
+			" before was fraud of a usual amount for its customer"
+	case TerminalSecondsBeforeOrdinaryFraudRun:
+		return "terminal's last payment before its run of known frauds of usual amounts " + span(v) + " before"
+	case TerminalSecondsSinceOrdinaryFraud:
+		return "last known fraud of a usual amount for its customer at the terminal " + span(v) + " before"
 	case CustomerAmountRatioOld:
 		return fmt.Sprintf("amount %.1fx the customer's mean from 14 to 30 days ago", v)
 	case CustomerTravelSeconds:

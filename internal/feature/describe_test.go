@@ -32,6 +32,8 @@ func TestDescribeEveryFeature(t *testing.T) {
 		{CustomerTxCount1h, "3 payments by the customer in the last hour"},
 		{CustomerMaxAmountRatio14d, "customer's largest payment in the last 14 days 3.0x its mean from 14 to 30 days ago"},
 		{TerminalFraudRunSeconds, "every payment at the terminal with known outcome since 3s before was fraud"},
+		{TerminalOrdinaryFraudRunSeconds, "every payment at the terminal with known outcome since 3s before was " +
+			"fraud of a usual amount for its customer"},
 	} {
 		if got := Describe(tt.i, x); got != tt.want {
 			t.Errorf("Describe(%s) = %q, want %q", tt.i, got, tt.want)

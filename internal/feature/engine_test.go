@@ -95,8 +95,31 @@ func TestFeaturesMatchReference(t *testing.T) {
 			}
 			got := replay(t, newEngine(t, window.Limits{}), recs, opts)
 			compare(t, recs, got, want)
+			if tc.delay >= 0 {
+				runs, since := ordinaryDiffers(want)
+				t.Logf("ordinary differs: run %d, since %d of %d", runs, since, len(want))
+				if runs == 0 || since == 0 {
+					t.Errorf("the ordinary-fraud features equal the plain ones on every row (run %d, since %d): "+
+						"the history does not exercise the large flag", runs, since)
+				}
+			}
 		})
 	}
+}
+
+// ordinaryDiffers counts the rows whose ordinary-fraud run (or newest ordinary fraud) differs
+// from the plain one: those where a known fraud flagged large decides the value.
+func ordinaryDiffers(rows [][]float64) (runs, since int) {
+	for _, f := range rows {
+		if !featuretest.Close(f[feature.TerminalOrdinaryFraudRunSeconds], f[feature.TerminalFraudRunSeconds], 0) ||
+			!featuretest.Close(f[feature.TerminalSecondsBeforeOrdinaryFraudRun], f[feature.TerminalSecondsBeforeFraudRun], 0) {
+			runs++
+		}
+		if !featuretest.Close(f[feature.TerminalSecondsSinceOrdinaryFraud], f[feature.TerminalSecondsSinceKnownFraud], 0) {
+			since++
+		}
+	}
+	return runs, since
 }
 
 // TestHandbookFile replays a file in the handbook's layout, read back by package history.

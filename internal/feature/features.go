@@ -4,6 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math"
+	"strconv"
+
+	"github.com/vigil-fraud/vigil/internal/feature/window"
 )
 
 // Index is the position of a feature in the vector Compute fills.
@@ -43,6 +46,9 @@ const (
 	CustomerMaxAmountRatio14d
 	TerminalFraudRunSeconds
 	TerminalSecondsBeforeFraudRun
+	TerminalOrdinaryFraudRunSeconds
+	TerminalSecondsBeforeOrdinaryFraudRun
+	TerminalSecondsSinceOrdinaryFraud
 
 	// NumFeatures is the length of the feature vector.
 	NumFeatures int = iota
@@ -152,7 +158,21 @@ var defs = [NumFeatures]Def{
 		Doc: "seconds since the terminal's newest transaction in (t-37d, t-7d] older than the run of " +
 			"terminal_fraud_run_seconds (so not a known fraud): how long the compromise has lasted at " +
 			"most; missing (NaN) when there is no run or the run fills the window"},
+	TerminalOrdinaryFraudRunSeconds: {Name: "terminal_ordinary_fraud_run_seconds", Version: "1",
+		Doc: "terminal_fraud_run_seconds counting only ordinary known frauds: a fraud whose amount was more than " +
+			largeRatio + " times its customer's mean in (t'-30d, t'-14d] when it was made at t' (an inflated payment " +
+			"of a compromised card, which says nothing of the terminal) breaks the run as a genuine payment does"},
+	TerminalSecondsBeforeOrdinaryFraudRun: {Name: "terminal_seconds_before_ordinary_fraud_run", Version: "1",
+		Doc: "seconds since the terminal's newest transaction in (t-37d, t-7d] older than the run of " +
+			"terminal_ordinary_fraud_run_seconds (a genuine payment or an inflated fraud); missing (NaN) when " +
+			"there is no run or the run fills the window"},
+	TerminalSecondsSinceOrdinaryFraud: {Name: "terminal_seconds_since_ordinary_fraud", Version: "1",
+		Doc: "terminal_seconds_since_known_fraud counting only ordinary known frauds (not more than " + largeRatio +
+			" times their customer's mean in (t'-30d, t'-14d] when made); missing (NaN) when there is none"},
 }
+
+// largeRatio is window.LargeRatio in words, for the definitions.
+var largeRatio = strconv.FormatFloat(window.LargeRatio, 'g', -1, 64)
 
 // fill writes every feature's value. It is a plain function rather than a value func per
 // row of defs: calling through function values would make inputs escape to the heap, one
@@ -188,8 +208,11 @@ func (in *inputs) fill(out []float64) {
 	out[CustomerAmountRatioOld] = in.amountRatioOld()
 	out[TerminalSecondsSinceFirstKnownFraud] = in.sinceFirstKnownFraud()
 	out[CustomerMaxAmountRatio14d] = in.maxAmountRatio14d()
-	out[TerminalFraudRunSeconds] = in.since(in.runStart)
-	out[TerminalSecondsBeforeFraudRun] = in.since(in.beforeRun)
+	out[TerminalFraudRunSeconds] = in.since(in.run.start)
+	out[TerminalSecondsBeforeFraudRun] = in.since(in.run.before)
+	out[TerminalOrdinaryFraudRunSeconds] = in.since(in.ordinaryRun.start)
+	out[TerminalSecondsBeforeOrdinaryFraudRun] = in.since(in.ordinaryRun.before)
+	out[TerminalSecondsSinceOrdinaryFraud] = in.since(in.lastOrdinaryFraud)
 }
 
 // Defs returns the definitions of the features, in vector order.

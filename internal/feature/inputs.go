@@ -55,12 +55,15 @@ type inputs struct {
 	countryChanged bool
 	newest         int64 // time of the customer's newest earlier transaction (countryChanged)
 
-	term       [3]agg // terminal windows (t-7d-N, t-7d]
-	termLast5  agg    // the terminal's 5 newest events at or before t-7d
-	lastFraud  int64  // time of the terminal's newest known fraud at or before t; -1 when none
-	firstFraud int64  // time of its oldest known fraud in (t-37d, t]; -1 when none
-	runStart   int64  // oldest event of the run of known frauds ending (t-37d, t-7d]; -1 when none
-	beforeRun  int64  // the newest event in (t-37d, t-7d] older than that run; -1 when none
+	term       [3]agg   // terminal windows (t-7d-N, t-7d]
+	termLast5  agg      // the terminal's 5 newest events at or before t-7d
+	lastFraud  int64    // time of the terminal's newest known fraud at or before t; -1 when none
+	firstFraud int64    // time of its oldest known fraud in (t-37d, t]; -1 when none
+	run        fraudRun // the run of known frauds ending with the newest event in (t-37d, t-7d]
+	// ordinaryRun is the same run of ordinary known frauds: an event flagged large
+	// (window.Observation.Large) breaks it as a genuine one does.
+	ordinaryRun       fraudRun
+	lastOrdinaryFraud int64 // time of the newest known fraud at or before t not flagged large; -1 when none
 }
 
 // lastKnown is how many of a terminal's newest known-outcome events terminal_risk_last5 reads.
@@ -141,7 +144,8 @@ func (in *inputs) travelSeconds() float64 {
 // and tm may be nil (unknown entities).
 func (in *inputs) gather(o *window.Observation, amount float64, c *window.Customer, tm *window.Terminal) {
 	t := int64(o.Time)
-	*in = inputs{t: t, amount: amount, previous: -1, lastFraud: -1, firstFraud: -1, runStart: -1, beforeRun: -1}
+	*in = inputs{t: t, amount: amount, previous: -1, lastFraud: -1, firstFraud: -1, lastOrdinaryFraud: -1,
+		run: noRun, ordinaryRun: noRun}
 	in.hour = int(t % day / hour)
 	in.weekday = int((t/day + 4) % 7) // 1970-01-01 was a Thursday
 	in.scanCustomer(o, c)
@@ -335,18 +339,26 @@ const recentHorizon = terminalDelay + 30*day
 
 // recentScan gathers the latest known outcomes of a terminal within (t-37d, t] as its events
 // are visited newest first, in the same walk as the delayed windows: the lastKnown newest
-// events at or before t-7d, the newest and oldest known frauds at or before t, and the run
-// of known frauds ending with the newest event at or before t-7d. Most terminals have no
-// known fraud, so it is done after lastKnown events; a terminal with frauds is walked to the
-// horizon for its oldest one.
+// events at or before t-7d, the newest and oldest known frauds at or before t (and the newest
+// not flagged large), and the runs of known frauds ending with the newest event at or before
+// t-7d. Most terminals have no known fraud, so it is done after lastKnown events; a terminal
+// with frauds is walked to the horizon for its oldest one.
 type recentScan struct {
 	k        int
-	seekLast bool     // the newest known fraud is not found yet
-	walkAll  bool     // the terminal has known frauds: the oldest needs the walk to the horizon
-	run      runState // where the walk is in the run of known frauds
+	seekLast bool // the newest known fraud is not found yet
+	walkAll  bool // the terminal has known frauds: the oldest needs the walk to the horizon
 }
 
-// runState follows the run of known frauds among a terminal's events at or before t-7d.
+// fraudRun follows the run of known frauds among a terminal's events at or before t-7d, visited
+// newest first: start is its oldest event, before the newest event older than it; -1 when none.
+type fraudRun struct {
+	start, before int64
+	state         runState
+}
+
+var noRun = fraudRun{start: -1, before: -1}
+
+// runState is where the walk is in a fraudRun.
 type runState uint8
 
 const (
@@ -365,9 +377,13 @@ func (r *recentScan) visit(in *inputs, e *window.TerminalEvent, et, end int64) (
 		if r.seekLast {
 			in.lastFraud, r.seekLast = et, false
 		}
+		if in.lastOrdinaryFraud < 0 && !e.Large() {
+			in.lastOrdinaryFraud = et
+		}
 	}
 	if et <= end {
-		r.visitRun(in, e.Fraud(), et)
+		in.run.visit(e.Fraud(), et)
+		in.ordinaryRun.visit(e.Fraud() && !e.Large(), et)
 	}
 	if et <= end && r.k < lastKnown {
 		r.k++
@@ -379,15 +395,16 @@ func (r *recentScan) visit(in *inputs, e *window.TerminalEvent, et, end int64) (
 	return r.k == lastKnown && !r.walkAll
 }
 
-// visitRun takes the next event at or before t-7d (newest first) into the run of known frauds.
-func (r *recentScan) visitRun(in *inputs, fraud bool, et int64) {
+// visit takes the next event at or before t-7d (newest first), fraud telling whether it
+// continues the run.
+func (r *fraudRun) visit(fraud bool, et int64) {
 	switch {
-	case r.run == runClosed:
+	case r.state == runClosed:
 	case fraud:
-		in.runStart, r.run = et, runOpen
-	case r.run == runOpen:
-		in.beforeRun, r.run = et, runClosed
+		r.start, r.state = et, runOpen
+	case r.state == runOpen:
+		r.before, r.state = et, runClosed
 	default:
-		r.run = runClosed
+		r.state = runClosed
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/feature"
+	"github.com/vigil-fraud/vigil/internal/feature/window"
 	"github.com/vigil-fraud/vigil/internal/history"
 )
 
@@ -22,6 +23,9 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 	delay := int64((labelDelay + time.Second - 1) / time.Second)
 	byCustomer := map[string][]int{}
 	byTerminal := map[string][]int{}
+	// large[j]: record j's amount was more than window.LargeRatio times its customer's mean in
+	// (tj-30d, tj-14d] over the records before it (in cents, so the comparison is exact).
+	large := make([]bool, len(recs))
 	out := make([][]float64, len(recs))
 	var clock int64
 	for i := range recs {
@@ -60,7 +64,8 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		n1h, small1h := 1.0, b2f(cents(r.Amount) < 500)
 		terms := map[string]bool{r.TerminalID: true}
 		others, othersSum := 0.0, 0.0
-		old, oldSum := 0.0, 0.0       // (t-30d, t-14d]
+		old, oldSum := 0.0, 0.0 // (t-30d, t-14d]
+		var oldCents int64
 		recent14, recentMax := 0, 0.0 // (t-14d, t]
 		previous := int64(-1)
 		for _, j := range past {
@@ -82,6 +87,7 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 				if tj <= t-14*day {
 					old++
 					oldSum += recs[j].Amount
+					oldCents += cents(recs[j].Amount)
 				} else {
 					recent14++
 					recentMax = max(recentMax, recs[j].Amount)
@@ -103,6 +109,7 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		if old > 0 && oldSum > 0 {
 			f[feature.CustomerAmountRatioOld] = r.Amount / (oldSum / old)
 		}
+		large[i] = old > 0 && oldCents > 0 && float64(cents(r.Amount))*old > window.LargeRatio*float64(oldCents)
 		f[feature.CustomerMaxAmountRatio14d] = math.NaN()
 		if old > 0 && oldSum > 0 && recent14 > 0 {
 			f[feature.CustomerMaxAmountRatio14d] = recentMax / (oldSum / old)
@@ -160,11 +167,13 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		// The terminal's latest known outcomes within (t-37d, t]: its 5 newest transactions at
 		// or before t-7d, its newest known fraud at or before t (time order, arrival order on
 		// ties), and the unbroken run of known frauds ending with its newest transaction at or
-		// before t-7d, with the transaction just before that run.
+		// before t-7d, with the transaction just before that run; the same two counting only the
+		// known frauds that were not large for their customer (large[j]).
 		seen := append([]int(nil), byTerminal[r.TerminalID]...)
 		sort.SliceStable(seen, func(a, b int) bool { return recs[seen[a]].Timestamp.Before(recs[seen[b]].Timestamp) })
-		last5n, last5f, lastFraud, firstFraud := 0.0, 0.0, int64(-1), int64(-1)
+		last5n, last5f, lastFraud, firstFraud, lastOrdinary := 0.0, 0.0, int64(-1), int64(-1), int64(-1)
 		runStart, beforeRun, runDone := int64(-1), int64(-1), false
+		ordStart, beforeOrd, ordDone := int64(-1), int64(-1), false
 		for k := len(seen) - 1; k >= 0; k-- {
 			j := seen[k]
 			tj := recs[j].Timestamp.Unix()
@@ -177,6 +186,9 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 				if lastFraud < 0 {
 					lastFraud = tj
 				}
+				if lastOrdinary < 0 && !large[j] {
+					lastOrdinary = tj
+				}
 			}
 			if tj <= t-7*day && !runDone {
 				if known {
@@ -185,6 +197,16 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 					runDone = true
 					if runStart >= 0 {
 						beforeRun = tj
+					}
+				}
+			}
+			if tj <= t-7*day && !ordDone {
+				if known && !large[j] {
+					ordStart = tj
+				} else {
+					ordDone = true
+					if ordStart >= 0 {
+						beforeOrd = tj
 					}
 				}
 			}
@@ -213,6 +235,18 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		}
 		if beforeRun >= 0 {
 			f[feature.TerminalSecondsBeforeFraudRun] = float64(t - beforeRun)
+		}
+		f[feature.TerminalOrdinaryFraudRunSeconds] = math.NaN()
+		f[feature.TerminalSecondsBeforeOrdinaryFraudRun] = math.NaN()
+		f[feature.TerminalSecondsSinceOrdinaryFraud] = math.NaN()
+		if ordStart >= 0 {
+			f[feature.TerminalOrdinaryFraudRunSeconds] = float64(t - ordStart)
+		}
+		if beforeOrd >= 0 {
+			f[feature.TerminalSecondsBeforeOrdinaryFraudRun] = float64(t - beforeOrd)
+		}
+		if lastOrdinary >= 0 {
+			f[feature.TerminalSecondsSinceOrdinaryFraud] = float64(t - lastOrdinary)
 		}
 
 		byCustomer[r.CustomerID] = append(past, i)

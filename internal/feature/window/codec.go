@@ -15,6 +15,11 @@ var ErrCorrupt = errors.New("corrupt history")
 //	          n:uvarint n×(time:u32 lo:u32 hi:u32) folds
 //	terminal: 0x01 'T' n:uvarint n×(time:u32 aux:u32) folds
 //	folds:    k:uvarint k×(day+1:u32 count:u32 sum:u64)
+//
+// A terminal event's aux is its id hash (24 bits) << 8 | flags: bit 0 fraud, bit 1 labelled,
+// bit 2 large (Observation.Large; added later within version 1: blobs written before it have
+// the bit clear, so their events decode as not large, and older code ignores it), bits 3-7
+// zero, reserved.
 const (
 	blobVersion  = 1
 	kindCustomer = 'C'

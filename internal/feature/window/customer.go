@@ -81,8 +81,11 @@ func (c *Customer) IsFolded() bool { return c.folded != nil }
 
 // Add records o in the history: the newest-transaction facts when o is not older than the
 // newest, the device, and the event at its place in time order. Events older than the
-// horizon before the newest are dropped; beyond lim.MaxEvents the oldest are folded.
+// horizon before the newest are dropped; beyond lim.MaxEvents the oldest are folded. Before
+// anything else it sets o.Large from the history as it is before o, for the Terminal.Add that
+// follows.
 func (c *Customer) Add(o *Observation, lim *Limits) {
+	o.Large = c.large(o)
 	if !c.seen || o.Time >= c.last {
 		c.last, c.country, c.seen = o.Time, o.Country, true
 	}
@@ -116,6 +119,36 @@ func (c *Customer) Add(o *Observation, lim *Limits) {
 	r.insert(p, e)
 	c.cents += e.Cents()
 	c.expire(cutoff)
+}
+
+// large reports whether o's amount (in cents) is more than LargeRatio times the mean amount of
+// the customer's transactions in (t-30d, t-14d], t being o's time: the events kept in that
+// span plus the folded ones in (t-30d, t], exactly the baseline package feature computes for
+// customer_amount_ratio_old. It is false when the baseline is empty or zero.
+func (c *Customer) large(o *Observation) bool {
+	lo, hi := int64(o.Time)-30*Day, int64(o.Time)-14*Day
+	var k, sum uint64
+	a, b := c.events.segments()
+scan:
+	for _, seg := range [2][]CustomerEvent{a, b} {
+		for i := range seg {
+			et := int64(seg[i].Time)
+			if et > hi {
+				break scan
+			}
+			if et > lo {
+				k++
+				sum += seg[i].Cents()
+			}
+		}
+	}
+	n, cents := float64(k), float64(sum)
+	if c.folded != nil {
+		fn, fc := c.folded.span(lo, int64(o.Time))
+		n += fn
+		cents += fc
+	}
+	return n > 0 && cents > 0 && float64(o.Cents)*n > LargeRatio*cents
 }
 
 func (c *Customer) fold(e CustomerEvent) {

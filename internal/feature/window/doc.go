@@ -4,7 +4,8 @@
 // A Customer history holds the customer's recent transactions (time to the second, amount in
 // cents, a 24-bit hash of the terminal) plus what its newest transaction was like (time,
 // country) and its recently used devices. A Terminal history holds the terminal's recent
-// transactions (time, a 24-bit hash of the transaction id) and the labels given to them.
+// transactions (time, a 24-bit hash of the transaction id, whether the amount was large for its
+// customer when it was made: Observation.Large) and the labels given to them.
 // Events are kept in time order in a ring sized to what is in the window: 12 bytes per
 // customer event, 8 per terminal event.
 //

@@ -14,8 +14,8 @@ const Day = 86400
 const maxCents = 1<<40 - 1
 
 // Observation is what the histories keep of one transaction, in compact form: the same
-// transaction always gives the same Observation, in every process (the hashes are FNV-1a, not
-// seeded per process), so it can be logged and replayed.
+// transaction always gives the same Observation (Large aside), in every process (the hashes
+// are FNV-1a, not seeded per process), so it can be logged and replayed.
 type Observation struct {
 	Time         uint32  // Unix seconds, UTC, truncated to the second
 	Cents        uint64  // amount in hundredths of the currency unit, rounded to the nearest
@@ -25,7 +25,20 @@ type Observation struct {
 	Country      [2]byte // ISO 3166-1 alpha-2 country; zero when none
 	Customer     string  // customer id
 	Terminal     string  // terminal id
+
+	// Large is not read from the transaction: Customer.Add sets it, from the customer's
+	// history before o, when o's amount is more than LargeRatio times the mean amount of the
+	// customer's transactions in (t-30d, t-14d] (the baseline of the feature
+	// customer_amount_ratio_old), and Terminal.Add records it with the terminal's event. A
+	// state therefore adds an observation to its customer before its terminal. Observe leaves
+	// it false.
+	Large bool
 }
+
+// LargeRatio is the ratio of an amount to its customer's old mean (see Observation.Large)
+// above which a terminal event is flagged large: an inflated payment, as a compromised card
+// makes. Changing it changes the terminal features that read the flag.
+const LargeRatio = 2
 
 // Observe returns the compact form of t. It fails with an error wrapping fraud.ErrInvalid when
 // t's timestamp is outside 1970-01-01 .. 2106-02-07 (Unix seconds in 32 bits) or its amount is

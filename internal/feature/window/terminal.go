@@ -4,6 +4,7 @@ package window
 const (
 	flagFraud    = 1 << 0 // labelled fraud
 	flagLabelled = 1 << 1 // a label was given (fraud or not)
+	flagLarge    = 1 << 2 // the amount was large for its customer when observed (Observation.Large)
 )
 
 // TerminalEvent is one transaction in a terminal's history: 8 bytes.
@@ -17,6 +18,10 @@ func (e *TerminalEvent) Fraud() bool { return e.aux&flagFraud != 0 }
 
 // Labelled reports whether the event's transaction was given a label, fraud or not.
 func (e *TerminalEvent) Labelled() bool { return e.aux&flagLabelled != 0 }
+
+// Large reports whether the event's amount was large for its customer when it was observed
+// (see Observation.Large). Events recorded before the flag existed report false.
+func (e *TerminalEvent) Large() bool { return e.aux&flagLarge != 0 }
 
 func (e *TerminalEvent) idHash() uint32 { return e.aux >> 8 }
 
@@ -49,7 +54,8 @@ func (t *Terminal) Folded(lo, hi int64) (count, frauds float64) {
 // IsFolded reports whether some of the terminal's events are folded.
 func (t *Terminal) IsFolded() bool { return t.folded != nil }
 
-// Add records o in the history at its place in time order. Events older than the horizon
+// Add records o in the history at its place in time order, with o.Large (so a state adds o
+// to its customer's history first: Customer.Add sets it). Events older than the horizon
 // before the newest are dropped; beyond lim.MaxEvents the oldest are folded.
 func (t *Terminal) Add(o *Observation, lim *Limits) {
 	r := &t.events
@@ -62,6 +68,9 @@ func (t *Terminal) Add(o *Observation, lim *Limits) {
 		return
 	}
 	e := TerminalEvent{Time: o.Time, aux: hash24(o.IDHash) << 8}
+	if o.Large {
+		e.aux |= flagLarge
+	}
 	p := int(r.n)
 	for p > 0 && r.at(p-1).Time > o.Time {
 		p--

@@ -2,6 +2,7 @@ package window
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"slices"
@@ -302,5 +303,82 @@ func TestObserve(t *testing.T) {
 	}
 	if Hash("596") != Hash("596") || Hash("596") == Hash("597") {
 		t.Error("Hash is not a function of its input")
+	}
+}
+
+func TestLargeFlag(t *testing.T) {
+	lim := DefaultLimits
+	base := uint32(1_600_000_000)
+	var c Customer
+	var tm Terminal
+	add := func(sec uint32, cents uint64, id string) *Observation {
+		t.Helper()
+		o := obs(sec, cents, id, "t")
+		c.Add(&o, &lim)
+		tm.Add(&o, &lim)
+		return &o
+	}
+	// Ten payments of 10.00 on days 0-9, and one of 500.00 on day 25 (a recent surge that the
+	// old baseline must not see): on day 35 the baseline (day 5, day 21] holds days 6-9.
+	for d := range uint32(10) {
+		if o := add(base+d*Day, 1000, "old"+strconv.Itoa(int(d))); o.Large {
+			t.Fatalf("day %d: no baseline yet, but flagged large", d)
+		}
+	}
+	if o := add(base+25*Day, 50000, "surge"); !o.Large {
+		t.Fatal("day 25: 500.00 against a baseline of days 0-9 at 10.00: not flagged")
+	}
+	for _, tc := range []struct {
+		cents uint64
+		large bool
+	}{
+		{2000, false}, // exactly 2 times the mean: not more
+		{2001, true},
+		{500, false},
+	} {
+		o := obs(base+35*Day, tc.cents, "p"+strconv.FormatUint(tc.cents, 10), "t")
+		var probe Customer
+		b, _ := c.AppendBinary(nil)
+		if err := probe.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		probe.Add(&o, &lim)
+		if o.Large != tc.large {
+			t.Errorf("%d cents against a mean of 1000: Large = %v, want %v", tc.cents, o.Large, tc.large)
+		}
+	}
+	big := add(base+35*Day, 2001, "big")
+	if !big.Large {
+		t.Fatal("2001 cents against a mean of 1000: not flagged")
+	}
+	last := tm.At(tm.Len() - 1)
+	if !last.Large() || last.Fraud() {
+		t.Fatalf("terminal event: large %v, fraud %v", last.Large(), last.Fraud())
+	}
+	if !tm.Label(big, true) || !last.Large() || !last.Fraud() {
+		t.Fatalf("labelled fraud: large %v, fraud %v", last.Large(), last.Fraud())
+	}
+	if tm.At(0).Large() {
+		t.Error("the first event is flagged large")
+	}
+
+	// The flag survives the codec, and a blob written before the flag existed (bit 2 of aux
+	// clear) decodes with every event not large.
+	b, _ := tm.AppendBinary(nil)
+	var t2 Terminal
+	if err := t2.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if e := t2.At(t2.Len() - 1); !e.Large() || !e.Fraud() || !e.Labelled() {
+		t.Errorf("decoded: large %v, fraud %v, labelled %v", e.Large(), e.Fraud(), e.Labelled())
+	}
+	old := []byte{blobVersion, kindTerminal, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.LittleEndian.PutUint32(old[3:], base)
+	binary.LittleEndian.PutUint32(old[7:], hash24(Hash("x"))<<8|flagFraud|flagLabelled)
+	if err := t2.UnmarshalBinary(old); err != nil {
+		t.Fatal(err)
+	}
+	if e := t2.At(0); t2.Len() != 1 || e.Large() || !e.Fraud() || !e.Labelled() || t2.Frauds() != 1 {
+		t.Errorf("pre-flag blob: %d events, large %v, fraud %v, labelled %v", t2.Len(), e.Large(), e.Fraud(), e.Labelled())
 	}
 }
