@@ -56,7 +56,8 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request) error {
 		return scoreError(err)
 	}
 	s.o.Metrics.ObserveDecision(string(res.Decision.Outcome), res.Decision.Score, res.Replayed)
-	return writeJSON(w, http.StatusOK, newScoreResult(res))
+	out := newScoreResult(res)
+	return writeScoreResult(w, &out)
 }
 
 // scoreError gives the pipeline's conflict its meaning for a client.
