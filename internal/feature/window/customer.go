@@ -124,23 +124,28 @@ func (c *Customer) Add(o *Observation, lim *Limits) {
 // large reports whether o's amount (in cents) is more than LargeRatio times the mean amount of
 // the customer's transactions in (t-30d, t-14d], t being o's time: the events kept in that
 // span plus the folded ones in (t-30d, t], exactly the baseline package feature computes for
-// customer_amount_ratio_old. It is false when the baseline is empty or zero.
+// customer_amount_ratio_old. It is false when the baseline is empty or zero. Like the
+// feature engine, it takes the kept events' totals and walks only the events after t-14d and
+// the few at or before t-30d: the ones the engine has just read to score o.
 func (c *Customer) large(o *Observation) bool {
 	lo, hi := int64(o.Time)-30*Day, int64(o.Time)-14*Day
-	var k, sum uint64
-	a, b := c.events.segments()
-scan:
-	for _, seg := range [2][]CustomerEvent{a, b} {
-		for i := range seg {
-			et := int64(seg[i].Time)
-			if et > hi {
-				break scan
-			}
-			if et > lo {
-				k++
-				sum += seg[i].Cents()
-			}
+	k, sum := uint64(c.events.n), c.cents
+	i := c.Len() - 1
+	for ; i >= 0; i-- {
+		e := c.At(i)
+		if int64(e.Time) <= hi {
+			break
 		}
+		k--
+		sum -= e.Cents()
+	}
+	for j := 0; j <= i; j++ {
+		e := c.At(j)
+		if int64(e.Time) > lo {
+			break
+		}
+		k--
+		sum -= e.Cents()
 	}
 	n, cents := float64(k), float64(sum)
 	if c.folded != nil {

@@ -22,15 +22,6 @@ func (r *ring[E]) at(i int) *E {
 	return &r.buf[j]
 }
 
-// segments returns the events as two slices of the buffer, oldest first: a then b.
-func (r *ring[E]) segments() (a, b []E) {
-	end := int(r.head) + int(r.n)
-	if end <= len(r.buf) {
-		return r.buf[r.head:end], nil
-	}
-	return r.buf[r.head:], r.buf[:end-len(r.buf)]
-}
-
 // push appends e as the newest event.
 func (r *ring[E]) push(e E) {
 	if int(r.n) == len(r.buf) {
