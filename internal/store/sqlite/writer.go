@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -175,16 +174,6 @@ var errItemFailed = errors.New("sqlite store: a decision of the batch failed")
 // its own caller alone.
 func (s *Store) writeBatch(ctx context.Context, batch []*saveRequest, results []error, savepoints bool) error {
 	tx, err := s.wconn.BeginTx(ctx, nil)
-	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
-		// The writer's connection is gone: take a new one (only the writer uses it).
-		c, cerr := writerConn(ctx, s.db)
-		if cerr != nil {
-			return errors.Join(err, cerr)
-		}
-		s.wconn.Close()
-		s.wconn = c
-		tx, err = s.wconn.BeginTx(ctx, nil)
-	}
 	if err != nil {
 		return fmt.Errorf("sqlite store: begin: %w", err)
 	}

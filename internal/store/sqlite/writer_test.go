@@ -251,26 +251,3 @@ func TestSyncFailureFailsStore(t *testing.T) {
 		t.Errorf("after a failed fsync: err = %v, want the store's failure", err)
 	}
 }
-
-// TestWriterReplacesLostConnection: when the writer's own connection is gone, the next
-// batch takes a new one (with the writer's settings) instead of failing every decision
-// from then on.
-func TestWriterReplacesLostConnection(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "vigil.db"))
-	saveFixture(t, s, "before")
-	old := s.wconn
-	if err := old.Close(); err != nil { // what database/sql does to a connection it finds bad
-		t.Fatal(err)
-	}
-	saveFixture(t, s, "after")
-	if s.wconn == old {
-		t.Fatal("the writer kept its closed connection")
-	}
-	var sync int
-	if err := s.wconn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
-		t.Fatal(err)
-	}
-	if sync != 1 {
-		t.Errorf("new writer connection: synchronous = %d, want 1 (NORMAL)", sync)
-	}
-}
