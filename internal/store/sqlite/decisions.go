@@ -42,8 +42,16 @@ func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Held until the request is queued: Close waits for it, so nothing below meets a
+	// closed database.
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
 	set, err := s.featureSetID(ctx, d.FeatureNames)
 	if err != nil {
+		s.mu.RUnlock()
 		return err
 	}
 	sens := (&sensitive{Card: t.Card, DeviceID: t.DeviceID, IP: t.IP, Attributes: t.Attributes}).marshal()
@@ -56,11 +64,6 @@ func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud
 		decArgs: []any{nil, d.ID, d.TransactionID, t.CustomerID, string(d.Outcome), d.Score, d.ModelVersion,
 			d.RulesVersion, d.CreatedAt.UnixNano(), d.LatencyMicros, s.sealer.Seal(expl, ad(adDecisionExplanation, d.ID))},
 		result: make(chan error, 1),
-	}
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return ErrClosed
 	}
 	select {
 	case s.queue <- r:
