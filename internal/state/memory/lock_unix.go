@@ -34,7 +34,45 @@ func lockDir(dir string) (*dirLock, error) {
 		}
 		return nil, fmt.Errorf("lock feature state directory: %w", err)
 	}
+	if err := tighten(dir); err != nil {
+		_ = f.Close() // the tightening error is the one to report
+		return nil, err
+	}
 	return &dirLock{f: f}, nil
+}
+
+// tighten gives dir mode 0700 and its files mode 0600 where an earlier version left them
+// more open (directories it made were 0750): the feature state describes people's
+// payments, and only the process that owns it should read it.
+func tighten(dir string) error {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("feature state directory: %w", err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile: nothing to tighten
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(filepath.Join(dir, e.Name()), 0o600); err != nil {
+				return fmt.Errorf("feature state file %s: %w", e.Name(), err)
+			}
+		}
+	}
+	return nil
 }
 
 // release unlocks the directory. The lock file stays: removing it would race with a process

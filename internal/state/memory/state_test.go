@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -532,6 +533,41 @@ func ExampleOpen() {
 
 // TestFileModes checks that the state's directory and files are private to the service: the
 // log and the snapshot hold pseudonymous ids, amounts and times.
+// A directory an earlier version left more open (0750, files 0640) is tightened on Open.
+func TestOpenTightensModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no POSIX modes")
+	}
+	dir := filepath.Join(t.TempDir(), "state")
+	s := open(t, Options{Dir: dir})
+	applyAll(t, s, testOps(t, 5))
+	if err := s.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if err := os.Chmod(filepath.Join(dir, e.Name()), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open(t, Options{Dir: dir})
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("directory mode after Open: %v, %v", st.Mode().Perm(), err)
+	}
+	entries, _ = os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v after Open, want 0600", e.Name(), info.Mode().Perm())
+		}
+	}
+}
+
 func TestFileModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	s := open(t, Options{Dir: dir})
