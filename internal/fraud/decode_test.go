@@ -141,6 +141,8 @@ func FuzzDecodeFastMatchesDetailed(f *testing.F) {
 	f.Add([]byte(`{"id":"x","id":"y","timestamp":"2026-11-24T12:00:00Z","amount":1,"currency":"EUR","customer_id":"c","terminal_id":"t"}`))
 	f.Add([]byte(`{"id":"x","timestamp":"2026-11-24T12:00:00Z","amount":"1","currency":"EUR","customer_id":"c","terminal_id":"t"}`))
 	f.Add([]byte(`{"i\u0064":"x","timestamp":"2026-11-24T12:00:00Z","amount":1,"currency":"EUR","customer_id":"c","terminal_id":"t"}`))
+	f.Add([]byte(`{"id":"t\u0031","timestamp":"2026-11-24T12:00:00Z","amount":1e2,"currency":"EUR","customer_id":"c","terminal_id":"t","attributes":{"k":"a","k":"b"}}`))
+	f.Add([]byte(`{"id":"x","timestamp":"2026-11-24T12:00:00Z","amount":-0.0e-0,"currency":"EUR","customer_id":"c\xff","terminal_id":"t"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fast, ok := decodeFast(data)
 		slow, _, err := DecodeTransactionExtra(data, nil)
@@ -173,6 +175,47 @@ func TestDecodeFastTakesTheCommonPath(t *testing.T) {
 		if _, err := DecodeTransaction([]byte(in)); err == nil {
 			t.Errorf("DecodeTransaction accepted %s", in)
 		}
+	}
+}
+
+// The fast path leaves what it does not handle itself to the detailed decoder, which gives
+// the same answer as before: escapes, invalid UTF-8 and every number JSON refuses.
+func TestDecodeFastDeclinesTheUnusual(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		valid bool
+	}{
+		{strings.Replace(goodJSON, `"tx-1"`, `"tx-\u0031"`, 1), true},
+		{strings.Replace(goodJSON, `"c-17"`, "\"c-\xff\"", 1), false}, // invalid UTF-8: not an id
+		{strings.Replace(goodJSON, `"attributes": {}`, `"attributes": {"k": "a", "k": "b"}`, 1), true},
+		{strings.Replace(goodJSON, "42.50", "42.", 1), false},
+		{strings.Replace(goodJSON, "42.50", "042.5", 1), false},
+		{strings.Replace(goodJSON, "42.50", "+42.5", 1), false},
+		{strings.Replace(goodJSON, "42.50", "4e", 1), false},
+		{strings.Replace(goodJSON, "42.50", "1e400", 1), false},
+		{strings.Replace(goodJSON, "42.50", "0x2a", 1), false},
+		{goodJSON + " x", false},
+		{"{}", false},
+	} {
+		fast, ok := decodeFast([]byte(tt.in))
+		slow, _, err := DecodeTransactionExtra([]byte(tt.in), nil)
+		if (err == nil) != tt.valid {
+			t.Errorf("detailed decoder on %s: err = %v, want valid %v", tt.in, err, tt.valid)
+		}
+		if ok && (err != nil || !reflect.DeepEqual(fast, slow)) {
+			t.Errorf("fast path accepted %s as %+v; detailed: %+v, %v", tt.in, fast, slow, err)
+		}
+		if tt.valid {
+			got, err := DecodeTransaction([]byte(tt.in))
+			if err != nil || !reflect.DeepEqual(got, slow) {
+				t.Errorf("DecodeTransaction(%s) = %+v, %v; want %+v", tt.in, got, err, slow)
+			}
+		}
+	}
+	// The common case with a duplicate attribute key keeps the last value, as encoding/json does.
+	tx, ok := decodeFast([]byte(strings.Replace(goodJSON, `"attributes": {}`, `"attributes": {"k": "a", "k": "b"}`, 1)))
+	if !ok || tx.Attributes["k"] != "b" {
+		t.Errorf("attributes with a repeated key: %v, %v", tx.Attributes, ok)
 	}
 }
 
