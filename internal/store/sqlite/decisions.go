@@ -42,6 +42,9 @@ func (s *Store) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if failed := s.failed.Load(); failed != nil {
+		return *failed
+	}
 	// Held until the request is queued: Close waits for it, so nothing below meets a
 	// closed database.
 	s.mu.RLock()

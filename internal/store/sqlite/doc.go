@@ -8,27 +8,36 @@
 //
 // # Durability
 //
-// The database runs in WAL mode with synchronous=FULL: every commit appends its pages and a
-// commit record to the write-ahead log and fsyncs the log before the commit returns. When
-// SaveDecision (or any other write) returns nil, the data is on stable storage and survives a
-// crash of the process, of the operating system or a power loss, provided the disk honours
-// fsync. (synchronous=NORMAL would only survive a process crash, and was rejected: the
-// decision must outlive an acknowledgement given to a client or to a NATS stream.)
+// The database runs in WAL mode. Every write but the decision writer's commits with
+// synchronous=FULL: the commit appends its pages and a commit record to the write-ahead log
+// and fsyncs the log before it returns. When SaveDecision (or any other write) returns nil,
+// the data is on stable storage and survives a crash of the process, of the operating
+// system or a power loss, provided the disk honours fsync.
 //
 // # Group commit
 //
 // SaveDecision does not write itself. It validates, seals and encodes the row in the
 // caller's goroutine, then queues it for one writer goroutine. The writer takes every queued
 // request (up to Options.MaxBatch, waiting at most Options.MaxDelay for more, by default not
-// at all), writes them in one SQLite transaction, commits it (one fsync for the whole batch)
-// and only then wakes every caller with its own result. A request that fails is undone
-// alone and reported to its caller while the rest of the batch commits: a duplicate
-// (ErrConflict) through ON CONFLICT DO NOTHING and the rows it did not write; any other
-// failure by writing the batch again with one SAVEPOINT per request (kept off the common
-// path: savepoints cost a third of the writer's time). If the commit itself fails, every
-// caller of the batch gets the error and nothing of the batch is stored.
-// Under load, batches grow by themselves while the previous commit's fsync is in progress,
-// so throughput scales with concurrency at no cost in latency for a lone writer.
+// at all) and writes them in one SQLite transaction on its own connection, which commits
+// without fsync (synchronous=NORMAL). It hands the committed batch to a syncer goroutine,
+// which fsyncs the log (once for every batch committed since its last fsync) and only then
+// wakes every caller of the batch with its own result; meanwhile the writer writes the next
+// batch. So the guarantee above holds for decisions too, and the writer does not sit idle
+// while the disk works. Under synchronous=NORMAL SQLite itself still fsyncs the log before
+// each checkpoint, the database after it, and the log's header when the log starts over, so
+// a crash before the syncer's fsync loses only decisions nobody was told were stored, and
+// never corrupts the database. If the fsync fails, the batch's callers get the error and
+// the store refuses every later decision (an fsync error means the kernel may have dropped
+// the pages; nothing written since can be trusted to be on disk).
+//
+// A request that fails is undone alone and reported to its caller while the rest of the
+// batch commits: a duplicate (ErrConflict) through ON CONFLICT DO NOTHING and the rows it
+// did not write; any other failure by writing the batch again with one SAVEPOINT per
+// request (kept off the common path: savepoints cost a third of the writer's time). If the
+// commit itself fails, every caller of the batch gets the error and nothing of the batch is
+// stored. Under load, batches grow by themselves while the previous batch is written and
+// fsynced, so throughput scales with concurrency at no cost in latency for a lone writer.
 //
 // Close stops accepting requests, lets the writer finish everything already queued (each
 // caller still gets its result), then closes the database.

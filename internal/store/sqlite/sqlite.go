@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -76,7 +77,10 @@ type Store struct {
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
 	queue  chan *saveRequest
-	done   chan struct{} // closed when the writer has exited
+	wconn  *sql.Conn      // the writer's connection: synchronous=NORMAL, the syncer fsyncs
+	synced chan committed // from the writer to the syncer
+	done   chan struct{}  // closed when the writer and the syncer have exited
+	failed atomic.Pointer[error]
 
 	stopCheckpoints context.CancelFunc // called by Close
 	checkpointsDone chan struct{}      // closed when the checkpointer has exited
@@ -134,7 +138,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if s.wconn, err = writerConn(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.synced = make(chan committed)
 	go s.writer()
+	go s.syncer()
 	// The checkpointer lives as long as the store, not as the ctx Open was called with.
 	cpCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopCheckpoints = cancel
@@ -182,6 +192,28 @@ func setPageSize(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// writerConn returns the connection the decision writer commits on. Its commits do not
+// fsync (synchronous=NORMAL): the syncer fsyncs the log after each commit and only then
+// answers, so a decision is as durable when SaveDecision returns as under synchronous=FULL,
+// while the writer writes the next batch during the fsync. Under NORMAL, SQLite still
+// fsyncs the log before each checkpoint, the database after it, and the log's header when
+// the log starts over after a checkpoint, so a crash loses at most what was not yet
+// answered and never corrupts (https://sqlite.org/pragma.html#pragma_synchronous).
+func writerConn(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: writer connection: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("sqlite store: writer connection: %w", err)
+	}
+	return c, nil
+}
+
+// fail records err as the reason the store takes no more decisions.
+func (s *Store) fail(err error) { s.failed.CompareAndSwap(nil, &err) }
 
 func (s *Store) init(ctx context.Context) error {
 	if err := setPageSize(ctx, s.db); err != nil {
@@ -241,6 +273,9 @@ func (s *Store) Close() error {
 	close(s.queue)
 	s.mu.Unlock()
 	<-s.done
+	if err := s.wconn.Close(); err != nil {
+		s.log.Warn("closing the writer's connection", logKeyError, err)
+	}
 	s.stopCheckpoints()
 	<-s.checkpointsDone
 	// Leave a small log behind: copy it all into the database and truncate it.

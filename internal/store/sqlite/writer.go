@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
@@ -19,21 +21,82 @@ type saveRequest struct {
 	result  chan error // buffered: the writer never blocks on a caller that gave up
 }
 
+// committed is a batch whose transaction has committed but may not be on stable storage
+// yet: the syncer answers its requests once it is.
+type committed struct {
+	batch   []*saveRequest
+	results []error
+}
+
 // writer is the single goroutine that writes decisions, one batch per transaction, until
-// the queue is closed and drained.
+// the queue is closed and drained. It commits on its own connection, which does not fsync
+// (synchronous=NORMAL), and hands each committed batch to the syncer; while the syncer
+// waits for the disk, the writer already writes the next batch.
 func (s *Store) writer() {
-	defer close(s.done)
-	batch := make([]*saveRequest, 0, s.opts.MaxBatch)
+	defer close(s.synced)
 	for {
 		first, ok := <-s.queue
 		if !ok {
 			return
 		}
-		batch = append(batch[:0], first)
+		batch := make([]*saveRequest, 1, s.opts.MaxBatch)
+		batch[0] = first
 		batch = s.gather(batch)
 		s.commit(batch)
-		clear(batch)
 	}
+}
+
+// syncer makes committed batches durable and answers their requests: it fsyncs the
+// write-ahead log once for every batch committed since its last fsync, then answers each
+// request with its result. An fsync that fails leaves the store failed (see Store.failed).
+func (s *Store) syncer() {
+	defer close(s.done)
+	var pending []committed
+	for c := range s.synced {
+		pending = append(pending[:0], c)
+	more:
+		for {
+			select {
+			case c, ok := <-s.synced:
+				if !ok {
+					break more
+				}
+				pending = append(pending, c)
+			default:
+				break more
+			}
+		}
+		err := s.syncLog()
+		if err != nil {
+			err = fmt.Errorf("sqlite store: fsync of the write-ahead log failed, the store takes no more decisions: %w", err)
+			s.fail(err)
+			s.log.Error("decisions not known to be durable", logKeyError, err)
+		}
+		for _, c := range pending {
+			for i, r := range c.batch {
+				res := c.results[i]
+				if err != nil && res == nil {
+					res = err
+				}
+				r.result <- res
+			}
+		}
+		clear(pending)
+	}
+}
+
+// syncLog fsyncs the write-ahead log, where every commit of the writer lies until a
+// checkpoint has copied it into the database (and fsynced that). The file is opened anew
+// each time, so that it is the log SQLite writes now whatever happened to earlier ones.
+// The writer's connection stays open for the store's life, so the log exists after its
+// first commit; a missing log is an error, never a silent success.
+func (s *Store) syncLog() error {
+	f, err := os.Open(s.opts.Path + "-wal")
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	return errors.Join(err, f.Close())
 }
 
 // gather adds to batch what is queued, up to MaxBatch, waiting up to MaxDelay for more.
@@ -70,8 +133,8 @@ func (s *Store) gather(batch []*saveRequest) []*saveRequest {
 	return batch
 }
 
-// commit writes batch in one transaction and sends every request its result once the
-// commit is durable (or has failed).
+// commit writes batch in one transaction and hands it to the syncer, which answers every
+// request once the commit is durable; a batch that fails to commit is answered at once.
 func (s *Store) commit(batch []*saveRequest) {
 	// The batch belongs to many callers: one caller's cancelled context must not abort the
 	// others' transaction, so the writer uses its own.
@@ -84,15 +147,17 @@ func (s *Store) commit(batch []*saveRequest) {
 		clear(results)
 		err = s.writeBatch(ctx, batch, results, true)
 	}
+	if err == nil {
+		s.synced <- committed{batch: batch, results: results}
+		return
+	}
 	for i, r := range batch {
-		if err != nil && results[i] == nil {
+		if results[i] == nil {
 			results[i] = err
 		}
 		r.result <- results[i]
 	}
-	if err != nil {
-		s.log.Error("decision batch not committed", logKeyBatch, len(batch), logKeyError, err)
-	}
+	s.log.Error("decision batch not committed", logKeyBatch, len(batch), logKeyError, err)
 }
 
 // errItemFailed says that the fast path met an error it cannot isolate to one request.
@@ -109,7 +174,17 @@ var errItemFailed = errors.New("sqlite store: a decision of the batch failed")
 // returns errItemFailed and the batch is written again with them, so that error reaches
 // its own caller alone.
 func (s *Store) writeBatch(ctx context.Context, batch []*saveRequest, results []error, savepoints bool) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.wconn.BeginTx(ctx, nil)
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+		// The writer's connection is gone: take a new one (only the writer uses it).
+		c, cerr := writerConn(ctx, s.db)
+		if cerr != nil {
+			return errors.Join(err, cerr)
+		}
+		s.wconn.Close()
+		s.wconn = c
+		tx, err = s.wconn.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite store: begin: %w", err)
 	}

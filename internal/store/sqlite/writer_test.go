@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,9 +187,8 @@ func TestFailingDecisionFailsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	// TEMP triggers live on one connection: keep the pool to that one.
-	s.db.SetMaxOpenConns(1)
-	if _, err := s.db.ExecContext(ctx, `CREATE TEMP TRIGGER poison BEFORE INSERT ON main.decisions
+	// TEMP triggers live on one connection: the writer's.
+	if _, err := s.wconn.ExecContext(ctx, `CREATE TEMP TRIGGER poison BEFORE INSERT ON main.decisions
 		WHEN NEW.model_version = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END`); err != nil {
 		t.Fatal(err)
 	}
@@ -228,5 +229,48 @@ func TestFailingDecisionFailsAlone(t *testing.T) {
 				t.Errorf("tx-%s: %v", id, err)
 			}
 		}
+	}
+}
+
+// TestSyncFailureFailsStore: when the write-ahead log cannot be fsynced, the decisions of
+// that commit are answered with an error, never with success, and the store takes no more.
+func TestSyncFailureFailsStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil.db")
+	s := open(t, path)
+	saveFixture(t, s, "before")
+	if err := os.Remove(path + "-wal"); err != nil { // the log the syncer opens is gone
+		t.Fatal(err)
+	}
+	at := time.Now()
+	err := s.SaveDecision(ctx, storetest.Transaction("tx-lost", "c", at), storetest.Decision("dec-lost", "tx-lost", fraud.Approve, at))
+	if err == nil {
+		t.Fatal("a decision whose log was not fsynced was acknowledged")
+	}
+	err = s.SaveDecision(ctx, storetest.Transaction("tx-after", "c", at), storetest.Decision("dec-after", "tx-after", fraud.Approve, at))
+	if err == nil || !strings.Contains(err.Error(), "fsync") {
+		t.Errorf("after a failed fsync: err = %v, want the store's failure", err)
+	}
+}
+
+// TestWriterReplacesLostConnection: when the writer's own connection is gone, the next
+// batch takes a new one (with the writer's settings) instead of failing every decision
+// from then on.
+func TestWriterReplacesLostConnection(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "vigil.db"))
+	saveFixture(t, s, "before")
+	old := s.wconn
+	if err := old.Close(); err != nil { // what database/sql does to a connection it finds bad
+		t.Fatal(err)
+	}
+	saveFixture(t, s, "after")
+	if s.wconn == old {
+		t.Fatal("the writer kept its closed connection")
+	}
+	var sync int
+	if err := s.wconn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if sync != 1 {
+		t.Errorf("new writer connection: synchronous = %d, want 1 (NORMAL)", sync)
 	}
 }
