@@ -180,15 +180,10 @@ func keysCreate(ctx context.Context, e env, args []string) error {
 	return printNewKey(e, *k.asJSON, "created", secret, key)
 }
 
-// keyView is one key as list shows it.
+// keyView is one key as list shows it: what may be shown of it, and its status.
 type keyView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name,omitempty"`
-	Role      fraud.Role `json:"role"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt time.Time  `json:"expires_at,omitzero"`
-	RevokedAt time.Time  `json:"revoked_at,omitzero"`
-	Status    string     `json:"status"`
+	apikey.Info
+	Status string `json:"status"`
 }
 
 func keysList(ctx context.Context, e env, args []string) error {
@@ -209,8 +204,8 @@ func keysList(ctx context.Context, e env, args []string) error {
 	now := time.Now()
 	views := make([]keyView, 0, len(infos))
 	for _, i := range infos {
-		views = append(views, keyView{ID: i.ID, Name: i.Name, Role: i.Role, CreatedAt: i.CreatedAt.UTC(),
-			ExpiresAt: i.ExpiresAt.UTC(), RevokedAt: i.RevokedAt.UTC(), Status: i.Status(now)})
+		i.CreatedAt, i.ExpiresAt, i.RevokedAt = i.CreatedAt.UTC(), i.ExpiresAt.UTC(), i.RevokedAt.UTC()
+		views = append(views, keyView{Info: i, Status: i.Status(now)})
 	}
 	if *k.asJSON {
 		return json.NewEncoder(e.stdout).Encode(struct {

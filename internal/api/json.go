@@ -126,9 +126,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return fmt.Errorf("encoding the response: %w", err)
 	}
+	writeBody(w, status, body)
+	return nil
+}
+
+// writeBody writes an encoded JSON body, ended by a newline, with status.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
-	return nil
 }
 
 // finite replaces NaN and ±Inf, which JSON cannot carry, with 0.

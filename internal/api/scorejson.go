@@ -74,10 +74,7 @@ func (r *scoreResult) appendJSON(b []byte) []byte {
 
 // writeScoreResult writes r with status 200, as writeJSON would.
 func writeScoreResult(w http.ResponseWriter, r *scoreResult) error {
-	b := make([]byte, 0, 1024)
-	b = append(r.appendJSON(b), '\n')
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	writeBody(w, http.StatusOK, r.appendJSON(make([]byte, 0, 1024)))
 	return nil
 }
 

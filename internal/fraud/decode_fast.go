@@ -16,59 +16,38 @@ import (
 // decision.
 func decodeFast(data []byte) (Transaction, bool) {
 	var (
-		t       Transaction
-		ts      string
-		seen    uint32
-		ok      bool
-		decoded = true
+		t    Transaction
+		ts   string
+		seen uint32
+		ok   bool
 	)
+	// Where each string field goes, in transactionFields' order; amount and attributes
+	// (nil here) have their own readers.
+	strs := [len(transactionFields)]*string{&t.ID, &ts, nil, &t.Currency, &t.CustomerID, &t.TerminalID,
+		&t.Card, &t.MerchantCategory, &t.Channel, &t.Country, &t.DeviceID, &t.IP, nil}
 	p := fastParser{b: data}
 	if !p.byte('{') {
 		return Transaction{}, false
-	}
-	if p.peek('}') {
-		return Transaction{}, false // no field: let the detailed path name what is missing
 	}
 	for {
 		key, kok := p.plainString()
 		if !kok || !p.byte(':') {
 			return Transaction{}, false
 		}
-		bit := fieldBit(key)
-		if bit == 0 || seen&bit != 0 {
+		k := fieldIndex(key)
+		if k < 0 || seen&(1<<k) != 0 {
 			return Transaction{}, false
 		}
-		seen |= bit
-		switch string(key) {
-		case "id":
-			t.ID, ok = p.str()
-		case "timestamp":
-			ts, ok = p.str()
+		seen |= 1 << k
+		switch transactionFields[k] {
 		case "amount":
 			t.Amount, ok = p.number()
-		case "currency":
-			t.Currency, ok = p.str()
-		case "customer_id":
-			t.CustomerID, ok = p.str()
-		case "terminal_id":
-			t.TerminalID, ok = p.str()
-		case "card":
-			t.Card, ok = p.str()
-		case "merchant_category":
-			t.MerchantCategory, ok = p.str()
-		case "channel":
-			t.Channel, ok = p.str()
-		case "country":
-			t.Country, ok = p.str()
-		case "device_id":
-			t.DeviceID, ok = p.str()
-		case "ip":
-			t.IP, ok = p.str()
 		case "attributes":
 			t.Attributes, ok = p.attributes()
+		default:
+			*strs[k], ok = p.str()
 		}
-		decoded = decoded && ok
-		if !decoded {
+		if !ok {
 			return Transaction{}, false
 		}
 		if p.byte(',') {
@@ -124,12 +103,6 @@ func (p *fastParser) byte(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// peek reports whether c comes next (after white space), without consuming it.
-func (p *fastParser) peek(c byte) bool {
-	p.skip()
-	return p.i < len(p.b) && p.b[p.i] == c
 }
 
 // plainString reads a string without escapes or control characters whose bytes are valid
@@ -237,12 +210,13 @@ func (p *fastParser) attributes() (map[string]string, bool) {
 	}
 }
 
-// fieldBit returns the bit of a transaction field name, 0 for anything else.
-func fieldBit(name []byte) uint32 {
+// fieldIndex returns the place of a transaction field name in transactionFields, -1 for
+// anything else.
+func fieldIndex(name []byte) int {
 	for k, f := range transactionFields {
 		if string(name) == f {
-			return 1 << k
+			return k
 		}
 	}
-	return 0
+	return -1
 }
