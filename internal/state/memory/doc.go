@@ -7,8 +7,8 @@
 //
 // # Files
 //
-// In Options.Dir: "snapshot", the whole state and the sequence number of the last operation it
-// covers, written atomically (a temporary file synced and renamed, then the directory
+// In Options.Dir: "snapshot", the whole state and the sequence numbers of the operations it
+// holds, written atomically (a temporary file synced and renamed, then the directory
 // synced); and log segments "log-<first sequence number>", each operation (observe, label,
 // sweep, erase) one record:
 //
@@ -50,8 +50,14 @@
 // # Concurrency and pauses
 //
 // One read-write lock guards the state: Compute reads in parallel, changes are serial. A
-// snapshot encodes the state under the write lock (about a millisecond per 1,500 entities,
-// so ~10 ms for the handbook's 15,000) and writes the file outside it. The directory must not
+// snapshot never holds the write lock for long: it fsyncs the log first, seals the segment
+// under the lock (the last moments' records left to fsync), then encodes the histories under
+// the read lock, which scoring shares, a thousand at a time, letting changes in between, and
+// writes the file with no lock. Each history is stored with the sequence number of the
+// operations it holds, so recovery replays the log after the snapshot's start and skips,
+// history by history, what is already in (snapshot.go). With 400,000 histories a concurrent
+// Observe waited at most 7-8 ms during a snapshot, against 151-206 ms when the whole encoding
+// held the write lock (BenchmarkSnapshotPause). The directory must not
 // be used by two processes at once: Open takes an exclusive lock (flock) on the file "LOCK" in
 // it, without waiting, and fails with ErrLocked while another State holds it; Close (or the
 // process's exit) releases it.

@@ -53,6 +53,9 @@ func (s *State) EraseCustomer(ctx context.Context, customerID string) (bool, err
 
 // erase applies an erasure; the caller holds mu.
 func (s *State) erase(customerID string) {
-	delete(s.customers, customerID)
-	s.seq++
+	seq := s.seq + 1
+	if !holds(s.customersAt, customerID, seq) {
+		delete(s.customers, customerID)
+	}
+	s.seq = seq
 }

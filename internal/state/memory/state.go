@@ -122,6 +122,16 @@ type State struct {
 	failed   error  // first write error: the state refuses changes from then on
 	rec      []byte // scratch record
 
+	// During recovery only (nil otherwise): for the histories a snapshot encoded after the
+	// operations it starts from, the sequence number each one already includes, so that
+	// replaying the log does not apply those operations to it twice (see snapshot.go).
+	customersAt, terminalsAt map[string]uint64
+	// snapshotChunk is how many histories a snapshot encodes at a time (default
+	// defaultSnapshotChunk); snapshotPause, when set (tests only), runs between the chunks
+	// with no lock held.
+	snapshotChunk int
+	snapshotPause func()
+
 	syncMu    sync.Mutex // held while fsyncing or replacing the segment; taken before mu
 	snapMu    sync.Mutex // one snapshot at a time
 	closeOnce sync.Once
@@ -142,6 +152,8 @@ func Open(opts Options) (*State, error) {
 		retention: int64(opts.Retention / time.Second),
 		customers: make(map[string]*window.Customer),
 		terminals: make(map[string]*window.Terminal),
+
+		snapshotChunk: defaultSnapshotChunk,
 	}
 	if opts.Dir == "" {
 		return s, nil
@@ -287,35 +299,55 @@ func (s *State) writable() error {
 	return s.failed
 }
 
-// observe applies an observation; the caller holds mu.
+// holds reports whether the history id already includes operation seq: true only while
+// recovering from a snapshot that encoded the history after applying it.
+func holds(at map[string]uint64, id string, seq uint64) bool {
+	done, ok := at[id] // a nil map holds nothing
+	return ok && seq <= done
+}
+
+// observe applies an observation; the caller holds mu. The customer's Add comes first: it
+// sets o.Large for the terminal's. During recovery a customer that already holds o is never
+// paired with a terminal that does not (a snapshot encodes every customer before any
+// terminal), so o.Large is always set when the terminal needs it.
 func (s *State) observe(o *window.Observation) {
-	c := s.customers[o.Customer]
-	if c == nil {
-		c = new(window.Customer)
-		s.customers[strings.Clone(o.Customer)] = c
+	seq := s.seq + 1
+	if !holds(s.customersAt, o.Customer, seq) {
+		c := s.customers[o.Customer]
+		if c == nil {
+			c = new(window.Customer)
+			s.customers[strings.Clone(o.Customer)] = c
+		}
+		c.Add(o, &s.opts.Limits)
 	}
-	c.Add(o, &s.opts.Limits)
-	t := s.terminals[o.Terminal]
-	if t == nil {
-		t = new(window.Terminal)
-		s.terminals[strings.Clone(o.Terminal)] = t
+	if !holds(s.terminalsAt, o.Terminal, seq) {
+		t := s.terminals[o.Terminal]
+		if t == nil {
+			t = new(window.Terminal)
+			s.terminals[strings.Clone(o.Terminal)] = t
+		}
+		t.Add(o, &s.opts.Limits)
 	}
-	t.Add(o, &s.opts.Limits)
-	s.seq++
+	s.seq = seq
 }
 
 // label applies a label; the caller holds mu.
 func (s *State) label(o *window.Observation, isFraud bool) {
-	if t := s.terminals[o.Terminal]; t != nil {
+	seq := s.seq + 1
+	if t := s.terminals[o.Terminal]; t != nil && !holds(s.terminalsAt, o.Terminal, seq) {
 		t.Label(o, isFraud)
 	}
-	s.seq++
+	s.seq = seq
 }
 
 // sweep applies a sweep; the caller holds mu.
 func (s *State) sweep(now int64) int {
+	seq := s.seq + 1
 	removed := 0
 	for id, c := range s.customers {
+		if holds(s.customersAt, id, seq) {
+			continue
+		}
 		last, _ := c.Last()
 		if c.Sweep(now, &s.opts.Limits) && int64(last) < now-s.retention {
 			delete(s.customers, id)
@@ -323,12 +355,15 @@ func (s *State) sweep(now int64) int {
 		}
 	}
 	for id, t := range s.terminals {
+		if holds(s.terminalsAt, id, seq) {
+			continue
+		}
 		if t.Sweep(now, &s.opts.Limits) {
 			delete(s.terminals, id)
 			removed++
 		}
 	}
-	s.seq++
+	s.seq = seq
 	return removed
 }
 
