@@ -42,6 +42,17 @@
 // Close stops accepting requests, lets the writer finish everything already queued (each
 // caller still gets its result), then closes the database.
 //
+// # Checkpoints and the size of the log
+//
+// A background checkpointer copies the log into the database every Options.CheckpointEvery
+// (PASSIVE: it never blocks the writer) and fsyncs the database after each copy. SQLite
+// starts the log over only when a writer begins after a checkpoint has copied all of it,
+// which a writer that commits without a pause never allows: once the log holds more than
+// 64 MiB, the writer runs one small checkpoint itself between two batches, and its next
+// commit starts the log over (journal_size_limit cuts the file back to 64 MiB). Long
+// deletions (Purge) run in batches of 500 transactions between which decisions are written.
+// checkpoint.go and retention.go hold the measurements behind each of these.
+//
 // # Security
 //
 // The database file (and its -wal and -shm files, which SQLite creates with the same mode) is

@@ -6,22 +6,48 @@ import (
 	"time"
 )
 
+// purgeBatch is how many transactions one of Purge's deletions removes. Each is its own
+// SQLite transaction, between which the decision writer commits: one DELETE of everything
+// held SQLite's write lock for the whole purge, and decisions waited for it (4.9 s for
+// 200,000 transactions; minutes, and failed requests once past the busy timeout, for a day
+// of a busy system's traffic). A batch of 500 holds it for milliseconds (each deletion also
+// zeroes the freed space: secure_delete). TestPurgeLetsDecisionsThrough.
+const purgeBatch = 500
+
 // Purge removes transactions whose decision is older than olderThan, with everything that
-// hangs off them (decisions, labels, cases, by ON DELETE CASCADE); see fraud.Retention.
+// hangs off them (decisions, labels, cases, by ON DELETE CASCADE); see fraud.Retention. It
+// deletes the oldest first, purgeBatch at a time, and returns how many it removed, also when
+// ctx ends it early (with ctx's error: the rest waits for the next purge).
 func (s *Store) Purge(ctx context.Context, olderThan time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM transactions WHERE seq IN
-		(SELECT tx_seq FROM decisions WHERE created_at < ?)`, clampNanos(olderThan))
-	if err != nil {
-		return 0, fmt.Errorf("sqlite store: purge: %w", err)
+	cutoff := clampNanos(olderThan)
+	var total int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		s.bulk.Lock()
+		res, err := s.db.ExecContext(ctx, `DELETE FROM transactions WHERE seq IN
+			(SELECT tx_seq FROM decisions WHERE created_at < ? ORDER BY created_at LIMIT ?)`, cutoff, purgeBatch)
+		s.bulk.Unlock()
+		if err != nil {
+			return total, fmt.Errorf("sqlite store: purge: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqlite store: purge: %w", err)
+		}
+		total += n
+		if n < purgeBatch {
+			break
+		}
+		if s.purgePause != nil {
+			s.purgePause()
+		}
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlite store: purge: %w", err)
-	}
-	if n > 0 {
+	if total > 0 {
 		s.checkpoint(ctx)
 	}
-	return n, nil
+	return total, nil
 }
 
 // EraseCustomer removes every transaction of customerID with everything that hangs off
@@ -45,9 +71,19 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string) (int64, er
 }
 
 // checkpoint copies the log into the database and truncates it, so the pre-deletion pages
-// do not linger in the -wal file. It is best effort: readers in progress can keep the log
-// from being truncated, and the next checkpoint finishes the job.
+// do not linger in the -wal file. A TRUNCATE checkpoint keeps decisions out while it runs, so
+// a PASSIVE one, which does not, first copies what it can, and the TRUNCATE, which holds the
+// writer (Store.bulk) rather than make it sleep on SQLite's lock, is left with the last
+// moments' pages. With this and the batches, a decision stored during a purge of 200,000
+// transactions waited at most 53-116 ms, against 3.7 s before. It is best effort: readers in
+// progress can keep the log from being truncated, and the next checkpoint finishes the job.
 func (s *Store) checkpoint(ctx context.Context) {
+	if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		s.log.Warn("checkpoint after deletion failed", logKeyError, err)
+		return
+	}
+	s.bulk.Lock()
+	defer s.bulk.Unlock()
 	if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		s.log.Warn("checkpoint after deletion failed", logKeyError, err)
 	}

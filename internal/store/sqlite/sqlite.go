@@ -59,6 +59,9 @@ type Options struct {
 	// CheckpointEvery is how often a background checkpoint copies the write-ahead log into
 	// the database (default 250ms); see checkpointer.
 	CheckpointEvery time.Duration
+
+	// walRestartFrames overrides defaultWALRestartFrames (tests only).
+	walRestartFrames int64
 }
 
 // Log keys.
@@ -76,11 +79,20 @@ type Store struct {
 
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
-	queue  chan *saveRequest
-	wconn  *sql.Conn      // the writer's connection: synchronous=NORMAL, the syncer fsyncs
-	synced chan committed // from the writer to the syncer
-	done   chan struct{}  // closed when the writer and the syncer have exited
-	failed atomic.Pointer[error]
+	// bulk is held by the decision writer for each batch it writes and by Purge for each
+	// batch it deletes, so that the two take turns in this process instead of meeting on
+	// SQLite's lock, whose busy handler would make the writer sleep and retry.
+	bulk sync.Mutex
+	// purgePause, when set (tests only), runs between two of Purge's batches.
+	purgePause func()
+	queue      chan *saveRequest
+	wconn      *sql.Conn      // the writer's connection: synchronous=NORMAL, the syncer fsyncs
+	synced     chan committed // from the writer to the syncer
+	done       chan struct{}  // closed when the writer and the syncer have exited
+	failed     atomic.Pointer[error]
+	// restartDue asks the writer to checkpoint between two batches so that the log starts
+	// over (see restartLog).
+	restartDue atomic.Bool
 
 	stopCheckpoints context.CancelFunc // called by Close
 	checkpointsDone chan struct{}      // closed when the checkpointer has exited
@@ -117,6 +129,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.CheckpointEvery <= 0 {
 		o.CheckpointEvery = 250 * time.Millisecond
+	}
+	if o.walRestartFrames <= 0 {
+		o.walRestartFrames = defaultWALRestartFrames
 	}
 	if err := createPrivate(o.Path); err != nil {
 		return nil, err
@@ -205,9 +220,11 @@ func writerConn(ctx context.Context, db *sql.DB) (*sql.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store: writer connection: %w", err)
 	}
-	if _, err := c.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("sqlite store: writer connection: %w", err)
+	for _, q := range []string{"PRAGMA synchronous = NORMAL", "PRAGMA journal_size_limit = " + strconv.Itoa(walSizeLimit)} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("sqlite store: writer connection: %w", err)
+		}
 	}
 	return c, nil
 }

@@ -43,6 +43,9 @@ func (s *Store) writer() {
 		batch[0] = first
 		batch = s.gather(batch)
 		s.commit(batch)
+		if s.restartDue.Load() {
+			s.restartLog()
+		}
 	}
 }
 
@@ -140,6 +143,7 @@ func (s *Store) commit(batch []*saveRequest) {
 	// others' transaction, so the writer uses its own.
 	ctx := context.Background()
 	results := make([]error, len(batch))
+	s.bulk.Lock()
 	err := s.writeBatch(ctx, batch, results, false)
 	if errors.Is(err, errItemFailed) {
 		// A statement failed in a way the fast path cannot undo for one request alone: write
@@ -147,6 +151,7 @@ func (s *Store) commit(batch []*saveRequest) {
 		clear(results)
 		err = s.writeBatch(ctx, batch, results, true)
 	}
+	s.bulk.Unlock()
 	if err == nil {
 		s.synced <- committed{batch: batch, results: results}
 		return
