@@ -84,7 +84,9 @@ func (s *Store) restartLog() {
 // restartLog, or any after a lull) flushed all of them in one fsync of 40-60 ms with a
 // 64 MiB log, 130-190 ms with a 256 MiB one, while decisions waited. The checkpointer
 // flushes what it copied each time instead, off the decisions' path. Durability does not
-// depend on it: until a complete checkpoint, the log keeps every page.
+// depend on it: until a complete checkpoint, the log keeps every page. These fsyncs are the
+// price of a bounded log: they share the disk with the log's, and the p99 at half load is
+// higher than with a log that was never reused (docs/PERFORMANCE.md, "Embedded store").
 func (s *Store) syncDB() error {
 	f, err := os.Open(s.opts.Path)
 	if err != nil {
