@@ -187,6 +187,19 @@ func (c *Customer) Sweep(now int64, lim *Limits) (empty bool) {
 	return c.events.n == 0 && c.folded == nil
 }
 
+// SweepDue reports, without changing the history, what Sweep(now, lim) would do: whether it
+// would drop anything (an event or a folded day) and whether the history would then hold no
+// event. A state that logs each history's sweep on its own uses it to skip the histories
+// Sweep would leave as they are.
+func (c *Customer) SweepDue(now int64, lim *Limits) (drops, empty bool) {
+	cutoff := now - int64(lim.CustomerHorizon)
+	n := c.events.len()
+	drops = n > 0 && int64(c.events.at(0).Time) <= cutoff
+	empty = n == 0 || int64(c.events.at(n-1).Time) <= cutoff
+	fDrops, fUsed := c.folded.due(cutoff)
+	return drops || fDrops, empty && !fUsed
+}
+
 func (c *Customer) useDevice(h uint32) {
 	i := 0
 	for i < maxDevices-1 && c.devices[i] != h && c.devices[i] != 0 {

@@ -52,6 +52,25 @@ func (f *folded) expire(cutoff int64) bool {
 	return used
 }
 
+// due reports, without changing f, whether expire(cutoff) would empty a slot (or drop f,
+// which holds none in use) and whether a slot would still be in use. f may be nil.
+func (f *folded) due(cutoff int64) (drops, used bool) {
+	if f == nil {
+		return false, false
+	}
+	for s := range f.day {
+		if f.day[s] == 0 {
+			continue
+		}
+		if int64(f.day[s])*Day-1 <= cutoff {
+			drops = true
+			continue
+		}
+		used = true
+	}
+	return drops || !used, used
+}
+
 // span returns the folded count and sum falling in the window (lo, hi] of Unix seconds,
 // taking of a day cut by a bound the share of its seconds inside the window (events are
 // assumed spread evenly over their day). Days fully inside count whole, so the error is

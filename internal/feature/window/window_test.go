@@ -382,3 +382,47 @@ func TestLargeFlag(t *testing.T) {
 		t.Errorf("pre-flag blob: %d events, large %v, fraud %v, labelled %v", t2.Len(), e.Large(), e.Fraud(), e.Labelled())
 	}
 }
+
+// TestSweepDue checks SweepDue's prediction against what Sweep does, on histories with and
+// without folded days, at times before, across and after their events' expiry.
+func TestSweepDue(t *testing.T) {
+	lim := Limits{MaxEvents: 8}.WithDefaults()
+	base := uint32(10 * Day)
+	for _, events := range []int{0, 1, 5, 30} { // 30 > MaxEvents: folded days
+		var c Customer
+		var tm Terminal
+		for i := range events {
+			o := obs(base+uint32(i)*7200, 100, strconv.Itoa(i), "t") // one every two hours
+			c.Add(&o, &lim)
+			tm.Add(&o, &lim)
+		}
+		for dt := int64(0); dt <= 60*Day; dt += 3 * 3600 {
+			now := int64(base) + dt
+			check := func(name string, h interface {
+				AppendBinary([]byte) ([]byte, error)
+			}, due func() (bool, bool), sweep func() bool) {
+				t.Helper()
+				drops, empty := due()
+				before, _ := h.AppendBinary(nil)
+				gotEmpty := sweep()
+				after, _ := h.AppendBinary(nil)
+				if changed := string(before) != string(after); changed != drops || gotEmpty != empty {
+					t.Fatalf("%s, %d events, now base+%ds: SweepDue %v/%v, Sweep changed %v, empty %v",
+						name, events, dt, drops, empty, changed, gotEmpty)
+				}
+			}
+			var cc Customer // Sweep changes them: check on copies, each from the unswept history
+			var tc Terminal
+			cb, _ := c.AppendBinary(nil)
+			tb, _ := tm.AppendBinary(nil)
+			if err := cc.UnmarshalBinary(cb); err != nil {
+				t.Fatal(err)
+			}
+			if err := tc.UnmarshalBinary(tb); err != nil {
+				t.Fatal(err)
+			}
+			check("customer", &cc, func() (bool, bool) { return cc.SweepDue(now, &lim) }, func() bool { return cc.Sweep(now, &lim) })
+			check("terminal", &tc, func() (bool, bool) { return tc.SweepDue(now, &lim) }, func() bool { return tc.Sweep(now, &lim) })
+		}
+	}
+}

@@ -10,7 +10,8 @@
 // In Options.Dir: "snapshot", the whole state and the sequence numbers of the operations it
 // holds, written atomically (a temporary file synced and renamed, then the directory
 // synced); and log segments "log-<first sequence number>", each operation (observe, label,
-// sweep, erase) one record:
+// the sweep of one history, erase; earlier versions logged a sweep of every history as one
+// record, which is still replayed) one record:
 //
 //	length:u32le  crc:u32le  payload[length]      crc = CRC-32C (Castagnoli) of length and payload
 //	payload: seq:u64le op:u8 fields...
@@ -57,7 +58,11 @@
 // operations it holds, so recovery replays the log after the snapshot's start and skips,
 // history by history, what is already in (snapshot.go). With 400,000 histories a concurrent
 // Observe waited at most 7-8 ms during a snapshot, against 151-206 ms when the whole encoding
-// held the write lock (BenchmarkSnapshotPause). The directory must not
+// held the write lock (BenchmarkSnapshotPause). Sweep works the same way, a chunk of
+// histories at a time under the write lock, and logs each history it changes as its own
+// operation, so recovery replays exactly what happened whatever ran between the chunks: a
+// sweep that changed all 400,000 histories made Observe wait at most 4-19 ms, against 99 ms
+// in one piece (BenchmarkSweepPause). The directory must not
 // be used by two processes at once: Open takes an exclusive lock (flock) on the file "LOCK" in
 // it, without waiting, and fails with ErrLocked while another State holds it; Close (or the
 // process's exit) releases it.

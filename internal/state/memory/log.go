@@ -17,8 +17,17 @@ import (
 const (
 	opObserve = 1
 	opLabel   = 2
-	opSweep   = 3
+	opSweep   = 3 // the whole state (written by earlier versions; still replayed)
 	opErase   = 4
+	// opSweepOne sweeps one history: Sweep logs one per history it changes, so that it can
+	// let other operations in between (see State.Sweep).
+	opSweepOne = 5
+)
+
+// Kinds of history in opSweepOne records.
+const (
+	sweptCustomer = 1
+	sweptTerminal = 2
 )
 
 const (
@@ -158,6 +167,15 @@ func encodeSweep(b []byte, seq uint64, now int64) []byte {
 	return endRecord(b)
 }
 
+// encodeSweepOne: now:u64 (Unix seconds) kind:u8 id.
+func encodeSweepOne(b []byte, seq uint64, now int64, kind byte, id string) []byte {
+	b = beginRecord(b, seq, opSweepOne)
+	b = binary.LittleEndian.AppendUint64(b, uint64(now))
+	b = append(b, kind)
+	b = appendString(b, id)
+	return endRecord(b)
+}
+
 // encodeErase: customer.
 func encodeErase(b []byte, seq uint64, customer string) []byte {
 	b = beginRecord(b, seq, opErase)
@@ -172,6 +190,7 @@ type op struct {
 	obs   window.Observation
 	fraud bool
 	now   int64
+	kind  byte // opSweepOne: sweptCustomer or sweptTerminal
 }
 
 // decodeOp parses a payload whose checksum was verified.
@@ -222,6 +241,21 @@ func decodeOp(p []byte) (op, error) {
 		o.now = int64(binary.LittleEndian.Uint64(p))
 		p = p[8:]
 		ok1, ok2 = true, true
+	case opSweepOne:
+		if len(p) < 9 {
+			return bad("short sweep record")
+		}
+		o.now = int64(binary.LittleEndian.Uint64(p))
+		o.kind = p[8]
+		p = p[9:]
+		var id string
+		id, ok1 = str()
+		ok2 = ok1 && id != "" && (o.kind == sweptCustomer || o.kind == sweptTerminal)
+		if o.kind == sweptCustomer {
+			o.obs.Customer = id
+		} else {
+			o.obs.Terminal = id
+		}
 	case opErase:
 		o.obs.Customer, ok1 = str()
 		ok2 = ok1 && o.obs.Customer != ""
@@ -246,6 +280,12 @@ func (s *State) apply(o *op) {
 		s.label(&o.obs, o.fraud)
 	case opSweep:
 		s.sweep(o.now)
+	case opSweepOne:
+		if o.kind == sweptCustomer {
+			s.sweepCustomer(o.obs.Customer, o.now)
+		} else {
+			s.sweepTerminal(o.obs.Terminal, o.now)
+		}
 	case opErase:
 		s.erase(o.obs.Customer)
 	}

@@ -47,15 +47,15 @@ const (
 	kindCustomer = 1
 	kindTerminal = 2
 
-	// defaultSnapshotChunk is how many histories a snapshot encodes before it lets changes
-	// in: about a millisecond of encoding.
-	defaultSnapshotChunk = 1024
+	// defaultChunk is how many histories a snapshot encodes, or a sweep sweeps, before it
+	// lets other operations in: about a millisecond of work.
+	defaultChunk = 1024
 )
 
 // Snapshot writes the whole state to the snapshot file and deletes the log it covers. It
 // seals the current log segment and starts the next one first, so changes go on while the
 // file is written. The histories are encoded under the read lock, which scoring shares, in
-// chunks of defaultSnapshotChunk between which changes go on too: the state never stops for the
+// chunks of defaultChunk between which changes go on too: the state never stops for the
 // whole encoding (with the write lock held throughout, a snapshot of 400,000 histories
 // stopped every change for about 110 ms). It does nothing when nothing
 // changed since the last snapshot, and fails when the state has no directory, is closed, or
@@ -135,7 +135,7 @@ func (s *State) encodeSnapshot(start uint64) []byte {
 	b = binary.LittleEndian.AppendUint64(b, start)
 	n := 0
 	next := func() {
-		if n++; n%s.snapshotChunk == 0 {
+		if n++; n%s.chunk == 0 {
 			s.mu.RUnlock()
 			if s.snapshotPause != nil {
 				s.snapshotPause()

@@ -126,11 +126,13 @@ type State struct {
 	// operations it starts from, the sequence number each one already includes, so that
 	// replaying the log does not apply those operations to it twice (see snapshot.go).
 	customersAt, terminalsAt map[string]uint64
-	// snapshotChunk is how many histories a snapshot encodes at a time (default
-	// defaultSnapshotChunk); snapshotPause, when set (tests only), runs between the chunks
-	// with no lock held.
-	snapshotChunk int
+	// chunk is how many histories a snapshot encodes, or a sweep sweeps, at a time (default
+	// defaultChunk); snapshotPause, when set (tests only), runs between the chunks of a
+	// snapshot with no lock held.
+	chunk         int
 	snapshotPause func()
+	sweepPause    func()     // as snapshotPause, between the chunks of a sweep
+	sweepMu       sync.Mutex // one sweep at a time
 
 	syncMu    sync.Mutex // held while fsyncing or replacing the segment; taken before mu
 	snapMu    sync.Mutex // one snapshot at a time
@@ -153,7 +155,7 @@ func Open(opts Options) (*State, error) {
 		customers: make(map[string]*window.Customer),
 		terminals: make(map[string]*window.Terminal),
 
-		snapshotChunk: defaultSnapshotChunk,
+		chunk: defaultChunk,
 	}
 	if opts.Dir == "" {
 		return s, nil
@@ -265,24 +267,106 @@ func (s *State) Label(ctx context.Context, t *fraud.Transaction, isFraud bool) e
 // Sweep frees what no window can see any more at time now: events past their horizon,
 // terminals left without events, and customers without events whose newest transaction is
 // older than Options.Retention. Call it now and then (say hourly) with the current time; it
-// returns how many entities it removed. It is logged like any change, so recovery gives the
-// same state.
+// returns how many entities it removed.
+//
+// It goes through the histories a chunk at a time under the write lock, letting every other
+// operation in between (holding the lock over all of them stopped scoring for 41-141 ms with
+// 400,000 histories), and logs each history it changes as an operation of its own, so that
+// recovery replays exactly what happened however the chunks and the other operations
+// interleaved. A history Sweep would leave as it is (Customer.SweepDue) costs no record. It
+// stops early, with what it removed so far, when ctx ends or the state fails.
 func (s *State) Sweep(ctx context.Context, now time.Time) (removed int, err error) {
 	sec := now.Unix()
 	if sec < 0 {
 		return 0, fmt.Errorf("%w: sweep time before 1970", fraud.ErrInvalid)
 	}
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
 		return 0, err
 	}
-	if s.seg != nil {
-		if err := s.append(encodeSweep(s.rec[:0], s.seq+1, sec)); err != nil {
-			return 0, err
+	n := 0
+	// next lets other operations in after every chunk of histories.
+	next := func() error {
+		if n++; n%s.chunk != 0 {
+			return nil
+		}
+		s.mu.Unlock()
+		if s.sweepPause != nil {
+			s.sweepPause()
+		}
+		s.mu.Lock()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return s.writable()
+	}
+	for id, c := range s.customers {
+		drops, empty := c.SweepDue(sec, &s.opts.Limits)
+		last, _ := c.Last()
+		if drops || empty && int64(last) < sec-s.retention {
+			if s.seg != nil {
+				if err := s.append(encodeSweepOne(s.rec[:0], s.seq+1, sec, sweptCustomer, id)); err != nil {
+					return removed, err
+				}
+			}
+			if s.sweepCustomer(id, sec) {
+				removed++
+			}
+		}
+		if err := next(); err != nil {
+			return removed, err
 		}
 	}
-	return s.sweep(sec), nil
+	for id, t := range s.terminals {
+		if drops, empty := t.SweepDue(sec, &s.opts.Limits); drops || empty {
+			if s.seg != nil {
+				if err := s.append(encodeSweepOne(s.rec[:0], s.seq+1, sec, sweptTerminal, id)); err != nil {
+					return removed, err
+				}
+			}
+			if s.sweepTerminal(id, sec) {
+				removed++
+			}
+		}
+		if err := next(); err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// sweepCustomer applies the sweep of one customer's history (opSweepOne) and reports whether
+// it removed the customer; the caller holds mu.
+func (s *State) sweepCustomer(id string, now int64) (removed bool) {
+	s.seq++
+	c := s.customers[id]
+	if c == nil || holds(s.customersAt, id, s.seq) {
+		return false
+	}
+	last, _ := c.Last()
+	if c.Sweep(now, &s.opts.Limits) && int64(last) < now-s.retention {
+		delete(s.customers, id)
+		return true
+	}
+	return false
+}
+
+// sweepTerminal applies the sweep of one terminal's history (opSweepOne) and reports whether
+// it removed the terminal; the caller holds mu.
+func (s *State) sweepTerminal(id string, now int64) (removed bool) {
+	s.seq++
+	t := s.terminals[id]
+	if t == nil || holds(s.terminalsAt, id, s.seq) {
+		return false
+	}
+	if t.Sweep(now, &s.opts.Limits) {
+		delete(s.terminals, id)
+		return true
+	}
+	return false
 }
 
 func checkIDs(t *fraud.Transaction) error {
@@ -340,7 +424,8 @@ func (s *State) label(o *window.Observation, isFraud bool) {
 	s.seq = seq
 }
 
-// sweep applies a sweep; the caller holds mu.
+// sweep applies a sweep of every history at once (opSweep, as earlier versions logged it); the
+// caller holds mu.
 func (s *State) sweep(now int64) int {
 	seq := s.seq + 1
 	removed := 0

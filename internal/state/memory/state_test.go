@@ -312,7 +312,9 @@ func boundaries(t *testing.T, data []byte) []int {
 // TestTornLog truncates the log at every byte offset of its last records and checks that
 // recovery gives exactly the state of the complete records before the cut.
 func TestTornLog(t *testing.T) {
-	ops := testOps(t, 10)
+	// Without sweeps, which log one record per history they change: here every operation
+	// is one record.
+	ops := slices.DeleteFunc(testOps(t, 10), func(o operation) bool { return o.code == opSweep })
 	dir := t.TempDir()
 	s := open(t, Options{Dir: dir})
 	applyAll(t, s, ops)
@@ -454,12 +456,13 @@ func TestCompaction(t *testing.T) {
 	if st := s.Stats(); st.LogBytes >= 4096 {
 		t.Fatalf("no automatic snapshot: %+v", st)
 	}
+	seq := s.Stats().Seq
 	if err := s.Snapshot(ctx); err != nil {
 		t.Fatal(err)
 	}
 	starts, _ := segments(dir)
-	if len(starts) != 1 || starts[0] != uint64(len(ops))+1 {
-		t.Fatalf("segments after a snapshot: %v, want only log-%d", starts, len(ops)+1)
+	if len(starts) != 1 || starts[0] != seq+1 {
+		t.Fatalf("segments after a snapshot: %v, want only log-%d", starts, seq+1)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
