@@ -16,6 +16,16 @@ import (
 	"github.com/vigil-fraud/vigil/internal/fraud"
 )
 
+// checkUnlocked fails the test unless s's lock is free (between the chunks of what).
+func checkUnlocked(t *testing.T, s *State, what string) {
+	t.Helper()
+	if !s.mu.TryLock() {
+		t.Errorf("%s holds the state's lock between chunks", what)
+		return
+	}
+	s.mu.Unlock()
+}
+
 // eraseNoSnapshot erases customer id as EraseCustomer does, without the snapshot that
 // follows it (one is already in progress where the tests call it).
 func eraseNoSnapshot(t *testing.T, s *State, id string) {
@@ -71,11 +81,7 @@ func TestSnapshotWhileChanging(t *testing.T) {
 				}
 			}
 			s.snapshotPause = func() {
-				if !s.mu.TryLock() {
-					t.Error("a snapshot holds the state's lock between chunks")
-				} else {
-					s.mu.Unlock()
-				}
+				checkUnlocked(t, s, "a snapshot")
 				pauses++
 				step()
 				step()
@@ -343,11 +349,7 @@ func TestSweepWhileChanging(t *testing.T) {
 	applyAll(t, s, ops[:half])
 	next, pauses := half, 0
 	s.sweepPause = func() {
-		if !s.mu.TryLock() {
-			t.Error("a sweep holds the state's lock between chunks")
-		} else {
-			s.mu.Unlock()
-		}
+		checkUnlocked(t, s, "a sweep")
 		pauses++
 		for range 3 {
 			if next < len(ops) {
