@@ -192,12 +192,11 @@ func (c *Customer) Sweep(now int64, lim *Limits) (empty bool) {
 // event. A state that logs each history's sweep on its own uses it to skip the histories
 // Sweep would leave as they are.
 func (c *Customer) SweepDue(now int64, lim *Limits) (drops, empty bool) {
-	cutoff := now - int64(lim.CustomerHorizon)
-	n := c.events.len()
-	drops = n > 0 && int64(c.events.at(0).Time) <= cutoff
-	empty = n == 0 || int64(c.events.at(n-1).Time) <= cutoff
-	fDrops, fUsed := c.folded.due(cutoff)
-	return drops || fDrops, empty && !fUsed
+	var oldest, newest uint32
+	if n := c.events.len(); n > 0 {
+		oldest, newest = c.events.at(0).Time, c.events.at(n-1).Time
+	}
+	return sweepDue(c.events.len(), oldest, newest, c.folded, now-int64(lim.CustomerHorizon))
 }
 
 func (c *Customer) useDevice(h uint32) {

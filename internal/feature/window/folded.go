@@ -71,6 +71,16 @@ func (f *folded) due(cutoff int64) (drops, used bool) {
 	return drops || !used, used
 }
 
+// sweepDue is SweepDue for a history of n events kept individually, the oldest and newest at
+// the given times, and folded days f: whether expiring everything at or before cutoff would
+// drop anything, and whether nothing would be left.
+func sweepDue(n int, oldest, newest uint32, f *folded, cutoff int64) (drops, empty bool) {
+	fDrops, fUsed := f.due(cutoff)
+	drops = n > 0 && int64(oldest) <= cutoff || fDrops
+	empty = (n == 0 || int64(newest) <= cutoff) && !fUsed
+	return drops, empty
+}
+
 // span returns the folded count and sum falling in the window (lo, hi] of Unix seconds,
 // taking of a day cut by a bound the share of its seconds inside the window (events are
 // assumed spread evenly over their day). Days fully inside count whole, so the error is

@@ -164,12 +164,11 @@ func (t *Terminal) expire(cutoff int64) {
 // SweepDue reports, without changing the history, what Sweep(now, lim) would do: whether it
 // would drop anything and whether the history would then be empty (see Customer.SweepDue).
 func (t *Terminal) SweepDue(now int64, lim *Limits) (drops, empty bool) {
-	cutoff := now - int64(lim.TerminalHorizon)
-	n := t.events.len()
-	drops = n > 0 && int64(t.events.at(0).Time) <= cutoff
-	empty = n == 0 || int64(t.events.at(n-1).Time) <= cutoff
-	fDrops, fUsed := t.folded.due(cutoff)
-	return drops || fDrops, empty && !fUsed
+	var oldest, newest uint32
+	if n := t.events.len(); n > 0 {
+		oldest, newest = t.events.at(0).Time, t.events.at(n-1).Time
+	}
+	return sweepDue(t.events.len(), oldest, newest, t.folded, now-int64(lim.TerminalHorizon))
 }
 
 // Sweep drops the events that are past the horizon at time now (Unix seconds) and reports

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"time"
@@ -41,12 +42,19 @@ func (s *Store) checkpointer(ctx context.Context, done chan<- struct{}) {
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		var busy, logFrames, copied int64
-		err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
-		cancel()
+		logFrames, copied, err := walCheckpoint(ctx, s.db, "PASSIVE")
 		if err == nil && copied != synced {
-			if err = s.syncDB(); err == nil {
+			// SQLite fsyncs the database only at the end of a checkpoint that copied the
+			// whole log, which under steady load none does: the pages copied by every other
+			// checkpoint waited in the page cache, and the first complete checkpoint (the
+			// writer's, in restartLog, or any after a lull) flushed all of them in one fsync
+			// of 40-60 ms with a 64 MiB log, 130-190 ms with a 256 MiB one, while decisions
+			// waited. The checkpointer flushes what it copied each time instead, off the
+			// decisions' path. Durability does not depend on it: until a complete
+			// checkpoint, the log keeps every page. These fsyncs are the price of a bounded
+			// log: they share the disk with the log's, and the p99 at half load is higher
+			// than with a log that was never reused (docs/PERFORMANCE.md, "Embedded store").
+			if err = fsyncFile(s.opts.Path); err == nil {
 				synced = copied
 			}
 		}
@@ -69,26 +77,31 @@ func (s *Store) checkpointer(ctx context.Context, done chan<- struct{}) {
 // tick asks again. Only the writer calls it.
 func (s *Store) restartLog() {
 	s.restartDue.Store(false)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var busy, logFrames, copied int64
-	err := s.wconn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logFrames, &copied)
-	if err != nil {
+	if _, _, err := walCheckpoint(context.Background(), s.wconn, "PASSIVE"); err != nil {
 		s.log.Warn("checkpoint to start the log over failed; the next one retries", logKeyError, err)
 	}
 }
 
-// syncDB fsyncs the database file. SQLite fsyncs it only at the end of a checkpoint that
-// copied the whole log, which under steady load none does: the pages copied by every other
-// checkpoint waited in the page cache, and the first complete checkpoint (the writer's, in
-// restartLog, or any after a lull) flushed all of them in one fsync of 40-60 ms with a
-// 64 MiB log, 130-190 ms with a 256 MiB one, while decisions waited. The checkpointer
-// flushes what it copied each time instead, off the decisions' path. Durability does not
-// depend on it: until a complete checkpoint, the log keeps every page. These fsyncs are the
-// price of a bounded log: they share the disk with the log's, and the p99 at half load is
-// higher than with a log that was never reused (docs/PERFORMANCE.md, "Embedded store").
-func (s *Store) syncDB() error {
-	f, err := os.Open(s.opts.Path)
+// rowQuerier is a *sql.DB or a *sql.Conn.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// walCheckpoint runs a checkpoint of mode (PASSIVE or TRUNCATE) on q, for at most 30 s, and
+// returns the number of frames in the log and how many of them are now in the database.
+func walCheckpoint(ctx context.Context, q rowQuerier, mode string) (logFrames, copied int64, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var busy int64
+	err = q.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied)
+	return logFrames, copied, err
+}
+
+// fsyncFile fsyncs the file at path, opened anew each time so that it is the file SQLite
+// writes now whatever happened to earlier ones; a missing file is an error, never a silent
+// success.
+func fsyncFile(path string) error {
+	f, err := os.Open(path) // #nosec G304 -- the store's own files
 	if err != nil {
 		return err
 	}

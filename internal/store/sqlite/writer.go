@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
@@ -69,7 +68,10 @@ func (s *Store) syncer() {
 				break more
 			}
 		}
-		err := s.syncLog()
+		// The write-ahead log holds every commit until a checkpoint has copied it into the
+		// database; the writer's connection stays open for the store's life, so the log
+		// exists after its first commit.
+		err := fsyncFile(s.opts.Path + "-wal")
 		if err != nil {
 			err = fmt.Errorf("sqlite store: fsync of the write-ahead log failed, the store takes no more decisions: %w", err)
 			s.fail(err)
@@ -86,20 +88,6 @@ func (s *Store) syncer() {
 		}
 		clear(pending)
 	}
-}
-
-// syncLog fsyncs the write-ahead log, where every commit of the writer lies until a
-// checkpoint has copied it into the database (and fsynced that). The file is opened anew
-// each time, so that it is the log SQLite writes now whatever happened to earlier ones.
-// The writer's connection stays open for the store's life, so the log exists after its
-// first commit; a missing log is an error, never a silent success.
-func (s *Store) syncLog() error {
-	f, err := os.Open(s.opts.Path + "-wal")
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	return errors.Join(err, f.Close())
 }
 
 // gather adds to batch what is queued, up to MaxBatch, waiting up to MaxDelay for more.
