@@ -33,7 +33,8 @@ key=$("$vigil" keys create --data-dir "$work/data" --role scorer 2>/dev/null | t
 
 "$vigil" serve --data-dir "$work/data" --model "$work/demo/model.json" --addr 127.0.0.1:18080 \
   --rate 1000000 --burst 1000000 --max-in-flight 4096 --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
-pids+=($!)
+serve_pid=$!
+pids+=("$serve_pid")
 "$vigil" bench --bare-server 127.0.0.1:18090 >"$work/bare.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do
@@ -43,20 +44,34 @@ done
 
 run() { VIGIL_BENCH_KEY=$key "$vigil" bench --json --duration "${secs}s" --connections "$conns" "$@"; }
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
+# cpu_ticks: the vigil server's processor time so far (user + system, in clock ticks), from
+# /proc (Linux); empty where there is none. Steadier than throughput on a shared machine.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$serve_pid/stat" 2>/dev/null || true; }
+# cpu_per_request BEFORE AFTER JSON: the server's microseconds of processor time per request.
+cpu_per_request() {
+  if [ -z "$1" ] || [ -z "$2" ]; then echo "n/a"; return; fi
+  echo "$3" | python3 -c "import json,sys; r=json.loads(sys.stdin.read())['requests']; print('%.0f µs' % (($2 - $1) * 1e6 / $(getconf CLK_TCK) / max(r, 1)))"
+}
 
 echo "== warm-up"
 run --url http://127.0.0.1:18080/v1/score --duration 2s >/dev/null
 echo "== full speed, $conns connections, ${secs}s each"
 bare=$(run --url http://127.0.0.1:18090/v1/score)
+c0=$(cpu_ticks)
 vig=$(run --url http://127.0.0.1:18080/v1/score)
+c1=$(cpu_ticks)
 echo "bare:  $bare"
 echo "vigil: $vig"
+echo "vigil server CPU per request: $(cpu_per_request "$c0" "$c1" "$vig")"
 bare_rps=$(echo "$bare" | field requests_per_second)
 vig_rps=$(echo "$vig" | field requests_per_second)
 python3 -c "print('ratio vigil/bare: %.2f' % ($vig_rps / $bare_rps))"
 
 half=$(python3 -c "print(int($vig_rps / 2))")
 echo "== vigil at half its throughput ($half/s, open loop)"
+c0=$(cpu_ticks)
 vhalf=$(run --url http://127.0.0.1:18080/v1/score --rate "$half")
+c1=$(cpu_ticks)
 echo "vigil: $vhalf"
+echo "vigil server CPU per request: $(cpu_per_request "$c0" "$c1" "$vhalf")"
 echo "p99 at half load: $(echo "$vhalf" | field p99_us) µs"
