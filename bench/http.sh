@@ -6,12 +6,15 @@
 #
 #   bench/http.sh [seconds per run, default 10] [connections, default 64]
 #
+# IDS=random sends random transaction ids (as UUIDv4 ids are) instead of ordered ones.
+#
 # 1. both servers at full speed (closed loop): throughput and the ratio vigil / bare;
 # 2. vigil at half its measured throughput (open loop, latency from the scheduled send time):
 #    p99 latency.
 set -euo pipefail
 secs=${1:-10}
 conns=${2:-64}
+ids=${IDS:-ordered}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 pids=()
@@ -42,7 +45,7 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 
-run() { VIGIL_BENCH_KEY=$key "$vigil" bench --json --duration "${secs}s" --connections "$conns" "$@"; }
+run() { VIGIL_BENCH_KEY=$key "$vigil" bench --json --ids "$ids" --duration "${secs}s" --connections "$conns" "$@"; }
 field() { python3 -c "import json,sys; print(json.loads(sys.stdin.read())['$1'])"; }
 # cpu_ticks: the vigil server's processor time so far (user + system, in clock ticks), from
 # /proc (Linux); empty where there is none. Steadier than throughput on a shared machine.

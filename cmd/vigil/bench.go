@@ -38,6 +38,7 @@ vigil bench --bare-server 127.0.0.1:8090`
 // benchReport is `vigil bench --json`'s output.
 type benchReport struct {
 	URL         string         `json:"url"`
+	IDs         string         `json:"ids"` // ordered or random transaction ids
 	Connections int            `json:"connections"`
 	Rate        float64        `json:"target_rate,omitempty"` // 0: as fast as answers come
 	Seconds     float64        `json:"seconds"`
@@ -58,6 +59,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "how long to send")
 	conns := fs.Int("connections", 64, "concurrent connections (closed loop: each sends its next request when answered)")
 	rate := fs.Float64("rate", 0, "requests per second in total (open loop; latency counts from the scheduled send time); 0: as fast as answered")
+	ids := fs.String("ids", "ordered", "transaction ids: `ordered` (a run prefix and a counter: mostly ascending, as time-ordered ids are) or random (as UUIDv4 ids are: every index on them takes its insert at a random place)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON line")
 	bare := fs.String("bare-server", "", "instead of loading, serve the bare yardstick handler on this `address` until interrupted")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -73,11 +75,11 @@ func runBench(ctx context.Context, e env, args []string) error {
 		}
 		*key = k
 	}
-	if *url == "" || *conns < 1 || *duration <= 0 || *rate < 0 {
-		fmt.Fprintln(e.stderr, "vigil bench: --url, a positive --duration and --connections, and a non-negative --rate are required")
+	if *url == "" || *conns < 1 || *duration <= 0 || *rate < 0 || (*ids != "ordered" && *ids != "random") {
+		fmt.Fprintln(e.stderr, "vigil bench: --url, a positive --duration and --connections, a non-negative --rate and --ids ordered|random are required")
 		return errUsage
 	}
-	rep, err := loadTest(ctx, *url, *key, *conns, *rate, *duration)
+	rep, err := loadTest(ctx, *url, *key, *conns, *rate, *duration, *ids == "random")
 	if err != nil {
 		return err
 	}
@@ -93,12 +95,17 @@ func runBench(ctx context.Context, e env, args []string) error {
 }
 
 // benchBody returns the JSON of the i-th synthetic transaction of a run: distinct ids (so
-// that nothing is answered from the idempotency path), 10,000 customers and 20,000
-// terminals, amounts spread like card payments.
-func benchBody(run string, i uint64) []byte {
+// that nothing is answered from the idempotency path; with random, in no order: 16 hex
+// digits of a bijection of i before the run), 10,000 customers and 20,000 terminals, amounts
+// spread like card payments.
+func benchBody(run string, i uint64, random bool) []byte {
 	h := splitmix(i)
+	id := run + "-" + strconv.FormatUint(i, 36)
+	if random {
+		id = fmt.Sprintf("%016x-%s", splitmix(i^0x5851f42d4c957f2d), run)
+	}
 	t := fraud.Transaction{
-		ID:         run + "-" + strconv.FormatUint(i, 36),
+		ID:         id,
 		Timestamp:  time.Now().UTC(),
 		Amount:     math.Round((5+float64(h%20000)/100)*100) / 100,
 		Currency:   "EUR",
@@ -121,7 +128,7 @@ func splitmix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-func loadTest(ctx context.Context, url, key string, conns int, rate float64, d time.Duration) (*benchReport, error) {
+func loadTest(ctx context.Context, url, key string, conns int, rate float64, d time.Duration, randomIDs bool) (*benchReport, error) {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -162,7 +169,7 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 						}
 					}
 				}
-				status := send(ctx, client, url, key, benchBody(run, i))
+				status := send(ctx, client, url, key, benchBody(run, i, randomIDs))
 				if ctx.Err() != nil && status == "error" {
 					break // cut off by the end of the run, not a failure
 				}
@@ -190,7 +197,11 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
 	}
-	rep := &benchReport{URL: url, Connections: conns, Rate: rate, Seconds: elapsed, Requests: int64(len(lat)),
+	idKind := "ordered"
+	if randomIDs {
+		idKind = "random"
+	}
+	rep := &benchReport{URL: url, IDs: idKind, Connections: conns, Rate: rate, Seconds: elapsed, Requests: int64(len(lat)),
 		OK: ok, Statuses: statuses, Throughput: float64(len(lat)) / elapsed,
 		P50Micros: pct(0.50), P90Micros: pct(0.90), P99Micros: pct(0.99)}
 	if len(lat) > 0 {
