@@ -43,17 +43,8 @@ func TestBenchBody(t *testing.T) {
 // TestShellBench drives `vigil bench` from a shell against the real `vigil serve`.
 func TestShellBench(t *testing.T) {
 	dir := t.TempDir()
-	if r := sh(t, dir, "vigil demo --data-dir demo --customers 300 --terminals 600 --days 40 --no-serve"); r.code != 0 {
-		t.Fatalf("demo: %s", r.stderr)
-	}
-	key := func(role string) string {
-		r := sh(t, dir, "vigil keys create --data-dir data --role "+role)
-		if r.code != 0 {
-			t.Fatalf("keys create: %s", r.stderr)
-		}
-		return lastLine(r.stdout)
-	}
-	scorer, analyst := key("scorer"), key("analyst")
+	keys := demoWithKeys(t, dir, "scorer", "analyst")
+	scorer, analyst := keys[0], keys[1]
 	s := startServe(t, dir, "--data-dir", "data", "--model", "demo/model.json")
 	r := sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --json --ids random --duration 1s --connections 4 --url "+s.url+"/v1/score")
 	var rep benchReport

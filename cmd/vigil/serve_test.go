@@ -109,21 +109,29 @@ func txnJSON(id string, amount float64) string {
 		"customer_id": "c-17", "terminal_id": "t-4", "card": "tok_9f2c", "channel": "ecommerce", "country": "FR"}`, id, amount)
 }
 
-func TestShellServe(t *testing.T) {
-	dir := t.TempDir()
-	var r shellResult
-	r = sh(t, dir, "vigil demo --data-dir demo --customers 300 --terminals 600 --days 40 --no-serve")
-	if r.code != 0 {
+// demoWithKeys trains a small model with `vigil demo` into dir/demo and creates one key of
+// each role in dir/data, returning the keys in the order of roles.
+func demoWithKeys(t *testing.T, dir string, roles ...string) []string {
+	t.Helper()
+	if r := sh(t, dir, "vigil demo --data-dir demo --customers 300 --terminals 600 --days 40 --no-serve"); r.code != 0 {
 		t.Fatalf("demo: %s", r.stderr)
 	}
-	key := func(role string) string {
+	keys := make([]string, len(roles))
+	for i, role := range roles {
 		r := sh(t, dir, "vigil keys create --data-dir data --role "+role)
 		if r.code != 0 {
 			t.Fatalf("keys create: %s", r.stderr)
 		}
-		return lastLine(r.stdout)
+		keys[i] = lastLine(r.stdout)
 	}
-	scorer, analyst := key("scorer"), key("analyst")
+	return keys
+}
+
+func TestShellServe(t *testing.T) {
+	dir := t.TempDir()
+	var r shellResult
+	keys := demoWithKeys(t, dir, "scorer", "analyst")
+	scorer, analyst := keys[0], keys[1]
 	if r := sh(t, dir, "vigil keys create --data-dir data --role admin --name ops-alice >/dev/null && vigil keys list --data-dir data"); r.code != 0 || !strings.Contains(r.stdout, "ops-alice") {
 		t.Fatalf("a named key: %d %s %s", r.code, r.stdout, r.stderr)
 	}
