@@ -59,7 +59,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "how long to send")
 	conns := fs.Int("connections", 64, "concurrent connections (closed loop: each sends its next request when answered)")
 	rate := fs.Float64("rate", 0, "requests per second in total (open loop; latency counts from the scheduled send time); 0: as fast as answered")
-	ids := fs.String("ids", "ordered", "transaction ids: `ordered` (a run prefix and a counter: mostly ascending, as time-ordered ids are) or random (as UUIDv4 ids are: every index on them takes its insert at a random place)")
+	ids := fs.String("ids", "ordered", "`kind` of transaction ids: ordered (a run prefix and a counter: mostly ascending, as time-ordered ids are) or random (as UUIDv4 ids are: every index on them takes its insert at a random place)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON line")
 	bare := fs.String("bare-server", "", "instead of loading, serve the bare yardstick handler on this `address` until interrupted")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -79,7 +79,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stderr, "vigil bench: --url, a positive --duration and --connections, a non-negative --rate and --ids ordered|random are required")
 		return errUsage
 	}
-	rep, err := loadTest(ctx, *url, *key, *conns, *rate, *duration, *ids == "random")
+	rep, err := loadTest(ctx, *url, *key, *conns, *rate, *duration, *ids)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,8 @@ func splitmix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-func loadTest(ctx context.Context, url, key string, conns int, rate float64, d time.Duration, randomIDs bool) (*benchReport, error) {
+// loadTest sends transactions with ids of the kind ids ("ordered" or "random") to url.
+func loadTest(ctx context.Context, url, key string, conns int, rate float64, d time.Duration, ids string) (*benchReport, error) {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -169,7 +170,7 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 						}
 					}
 				}
-				status := send(ctx, client, url, key, benchBody(run, i, randomIDs))
+				status := send(ctx, client, url, key, benchBody(run, i, ids == "random"))
 				if ctx.Err() != nil && status == "error" {
 					break // cut off by the end of the run, not a failure
 				}
@@ -197,11 +198,7 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 		}
 		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds())
 	}
-	idKind := "ordered"
-	if randomIDs {
-		idKind = "random"
-	}
-	rep := &benchReport{URL: url, IDs: idKind, Connections: conns, Rate: rate, Seconds: elapsed, Requests: int64(len(lat)),
+	rep := &benchReport{URL: url, IDs: ids, Connections: conns, Rate: rate, Seconds: elapsed, Requests: int64(len(lat)),
 		OK: ok, Statuses: statuses, Throughput: float64(len(lat)) / elapsed,
 		P50Micros: pct(0.50), P90Micros: pct(0.90), P99Micros: pct(0.99)}
 	if len(lat) > 0 {
