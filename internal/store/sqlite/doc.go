@@ -45,7 +45,9 @@
 // # Checkpoints and the size of the log
 //
 // A background checkpointer copies the log into the database every Options.CheckpointEvery
-// (PASSIVE: it never blocks the writer) and fsyncs the database after each copy. SQLite
+// (PASSIVE: it never blocks the writer; 20 ms by default, so that each copy and the fsync
+// of the database after it stay short: the log's fsyncs wait behind that one on the disk;
+// while nothing is written it waits longer, up to 250 ms). SQLite
 // starts the log over only when a writer begins after a checkpoint has copied all of it,
 // which a writer that commits without a pause never allows: once the log holds more than
 // 64 MiB, the writer runs one small checkpoint itself between two batches, and its next
