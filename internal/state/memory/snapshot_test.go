@@ -137,13 +137,7 @@ func TestSnapshotVersion1Loads(t *testing.T) {
 	ops := testOps(t, 30)
 	half := len(ops) / 2
 	dir := t.TempDir()
-	s := open(t, Options{Dir: dir})
-	applyAll(t, s, ops[:half])
-	if err := s.Snapshot(ctx); err != nil {
-		t.Fatal(err)
-	}
-	applyAll(t, s, ops[half:])
-	crash(t, s)
+	snapshotThenCrash(t, dir, ops, half)
 	// The snapshot just taken, written as version 1 would have written it.
 	v1 := encodeSnapshotV1(reference(t, ops[:half]))
 	if err := os.WriteFile(filepath.Join(dir, snapshotName), v1, 0o600); err != nil {

@@ -303,17 +303,24 @@ func (s *State) Sweep(ctx context.Context, now time.Time) (removed int, err erro
 		}
 		return s.writable()
 	}
+	// sweepOne logs the sweep of one history of kind and applies it with sweep.
+	sweepOne := func(kind byte, id string, sweep func(string, int64) bool) error {
+		if s.seg != nil {
+			if err := s.append(encodeSweepOne(s.rec[:0], s.seq+1, sec, kind, id)); err != nil {
+				return err
+			}
+		}
+		if sweep(id, sec) {
+			removed++
+		}
+		return nil
+	}
 	for id, c := range s.customers {
 		drops, empty := c.SweepDue(sec, &s.opts.Limits)
 		last, _ := c.Last()
 		if drops || empty && int64(last) < sec-s.retention {
-			if s.seg != nil {
-				if err := s.append(encodeSweepOne(s.rec[:0], s.seq+1, sec, sweptCustomer, id)); err != nil {
-					return removed, err
-				}
-			}
-			if s.sweepCustomer(id, sec) {
-				removed++
+			if err := sweepOne(sweptCustomer, id, s.sweepCustomer); err != nil {
+				return removed, err
 			}
 		}
 		if err := next(); err != nil {
@@ -322,13 +329,8 @@ func (s *State) Sweep(ctx context.Context, now time.Time) (removed int, err erro
 	}
 	for id, t := range s.terminals {
 		if drops, empty := t.SweepDue(sec, &s.opts.Limits); drops || empty {
-			if s.seg != nil {
-				if err := s.append(encodeSweepOne(s.rec[:0], s.seq+1, sec, sweptTerminal, id)); err != nil {
-					return removed, err
-				}
-			}
-			if s.sweepTerminal(id, sec) {
-				removed++
+			if err := sweepOne(sweptTerminal, id, s.sweepTerminal); err != nil {
+				return removed, err
 			}
 		}
 		if err := next(); err != nil {

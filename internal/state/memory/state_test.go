@@ -174,6 +174,19 @@ func crash(t *testing.T, s *State) {
 	}
 }
 
+// snapshotThenCrash applies ops[:half] to a state in dir, snapshots it, applies the rest and
+// crashes.
+func snapshotThenCrash(t *testing.T, dir string, ops []operation, half int) {
+	t.Helper()
+	s := open(t, Options{Dir: dir})
+	applyAll(t, s, ops[:half])
+	if err := s.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	applyAll(t, s, ops[half:])
+	crash(t, s)
+}
+
 func TestRestart(t *testing.T) {
 	ops := testOps(t, 30)
 	want := reference(t, ops)
@@ -194,15 +207,7 @@ func TestRestart(t *testing.T) {
 			applyAll(t, s, ops)
 			crash(t, s)
 		}},
-		{"snapshot then crash", func(t *testing.T, dir string) {
-			s := open(t, Options{Dir: dir})
-			applyAll(t, s, ops[:half])
-			if err := s.Snapshot(ctx); err != nil {
-				t.Fatal(err)
-			}
-			applyAll(t, s, ops[half:])
-			crash(t, s)
-		}},
+		{"snapshot then crash", func(t *testing.T, dir string) { snapshotThenCrash(t, dir, ops, half) }},
 		{"crash, reopen, continue", func(t *testing.T, dir string) {
 			s := open(t, Options{Dir: dir})
 			applyAll(t, s, ops[:half])
