@@ -50,6 +50,10 @@ type benchReport struct {
 	P90Micros   float64        `json:"p90_us"`
 	P99Micros   float64        `json:"p99_us"`
 	MaxMicros   float64        `json:"max_us"`
+	// With --verify: acknowledged decisions sent again after the run, and how many of those
+	// did not come back as the stored decision.
+	Verified     int `json:"verified,omitempty"`
+	VerifyFailed int `json:"verify_failed,omitempty"`
 }
 
 func runBench(ctx context.Context, e env, args []string) error {
@@ -60,6 +64,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	conns := fs.Int("connections", 64, "concurrent connections (closed loop: each sends its next request when answered)")
 	rate := fs.Float64("rate", 0, "requests per second in total (open loop; latency counts from the scheduled send time); 0: as fast as answered")
 	ids := fs.String("ids", "ordered", "`kind` of transaction ids: ordered (a run prefix and a counter: mostly ascending, as time-ordered ids are) or random (as UUIDv4 ids are: every index on them takes its insert at a random place)")
+	verify := fs.Bool("verify", false, "after the run, send about 1 in 64 acknowledged transactions again and check that each comes back as the decision first answered (replayed, same decision id): the decisions were stored, not only answered")
 	asJSON := fs.Bool("json", false, "print the report as one JSON line")
 	bare := fs.String("bare-server", "", "instead of loading, serve the bare yardstick handler on this `address` until interrupted")
 	if err := parseFlags(fs, args, false); err != nil {
@@ -79,19 +84,59 @@ func runBench(ctx context.Context, e env, args []string) error {
 		fmt.Fprintln(e.stderr, "vigil bench: --url, a positive --duration and --connections, a non-negative --rate and --ids ordered|random are required")
 		return errUsage
 	}
-	rep, err := loadTest(ctx, *url, *key, *conns, *rate, *duration, *ids)
+	rep, err := loadTest(ctx, *url, *key, *conns, *rate, *duration, *ids, *verify)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(rep)
+		if err := json.NewEncoder(e.stdout).Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%s: %d requests in %.1fs, %d ok, %.0f requests/s; latency p50 %.0f µs, p90 %.0f µs, p99 %.0f µs, max %.0f µs\n",
+			rep.URL, rep.Requests, rep.Seconds, rep.OK, rep.Throughput, rep.P50Micros, rep.P90Micros, rep.P99Micros, rep.MaxMicros)
+		if rep.OK != rep.Requests {
+			fmt.Fprintf(e.stdout, "statuses: %v\n", rep.Statuses)
+		}
+		if *verify {
+			fmt.Fprintf(e.stdout, "verified: %d acknowledged decisions sent again, %d not returned as stored\n", rep.Verified, rep.VerifyFailed)
+		}
 	}
-	fmt.Fprintf(e.stdout, "%s: %d requests in %.1fs, %d ok, %.0f requests/s; latency p50 %.0f µs, p90 %.0f µs, p99 %.0f µs, max %.0f µs\n",
-		rep.URL, rep.Requests, rep.Seconds, rep.OK, rep.Throughput, rep.P50Micros, rep.P90Micros, rep.P99Micros, rep.MaxMicros)
-	if rep.OK != rep.Requests {
-		fmt.Fprintf(e.stdout, "statuses: %v\n", rep.Statuses)
+	if *verify && (rep.VerifyFailed > 0 || rep.Verified == 0) {
+		return fmt.Errorf("verify: %d of %d acknowledged decisions sent again did not come back as stored", rep.VerifyFailed, rep.Verified)
 	}
 	return nil
+}
+
+// verifyEvery: --verify keeps about one acknowledged request in this many, drawn by a hash
+// of the request's number, so that the sample spreads over the run and costs the client
+// little while it measures.
+const verifyEvery = 64
+
+// sampled is an acknowledged request kept for --verify: what was sent and the decision id
+// answered.
+type sampled struct {
+	body       []byte
+	decisionID string
+}
+
+// scoreAnswer is the part of a score response --verify reads.
+type scoreAnswer struct {
+	DecisionID string `json:"decision_id"`
+	Replayed   bool   `json:"replayed"`
+}
+
+// verifySamples sends each sample again (the same body, so the same transaction) and counts
+// those not answered with 200, replayed and the decision id first answered.
+func verifySamples(client *http.Client, url, key string, samples []sampled) (failed int) {
+	for _, s := range samples {
+		status, body := send(context.Background(), client, url, key, s.body, true)
+		var a scoreAnswer
+		if status != "200" || json.Unmarshal(body, &a) != nil || !a.Replayed || a.DecisionID != s.decisionID {
+			failed++
+		}
+	}
+	return failed
 }
 
 // benchBody returns the JSON of the i-th synthetic transaction of a run: distinct ids (so
@@ -129,7 +174,8 @@ func splitmix(x uint64) uint64 {
 }
 
 // loadTest sends transactions with ids of the kind ids ("ordered" or "random") to url.
-func loadTest(ctx context.Context, url, key string, conns int, rate float64, d time.Duration, ids string) (*benchReport, error) {
+// With verify, it then sends a sample of the acknowledged transactions again (verifySamples).
+func loadTest(ctx context.Context, url, key string, conns int, rate float64, d time.Duration, ids string, verify bool) (*benchReport, error) {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: time.Minute,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
@@ -141,7 +187,9 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 		lat      = make([]time.Duration, 0, 1<<16)
 		statuses = map[string]int{}
 		ok       int64
+		samples  []sampled
 	)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	start := time.Now()
@@ -155,6 +203,7 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 			var local []time.Duration
 			localStatus := map[string]int{}
 			var localOK int64
+			var localSamples []sampled
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
 				sent := time.Now()
@@ -170,7 +219,9 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 						}
 					}
 				}
-				status := send(ctx, client, url, key, benchBody(run, i, ids == "random"))
+				body := benchBody(run, i, ids == "random")
+				keep := verify && (i == 0 || splitmix(i^0x2545f4914f6cdd1d)%verifyEvery == 0)
+				status, answer := send(ctx, client, url, key, body, keep)
 				if ctx.Err() != nil && status == "error" {
 					break // cut off by the end of the run, not a failure
 				}
@@ -178,9 +229,14 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 				localStatus[status]++
 				if status == "200" {
 					localOK++
+					var a scoreAnswer
+					if keep && json.Unmarshal(answer, &a) == nil {
+						localSamples = append(localSamples, sampled{body: body, decisionID: a.DecisionID})
+					}
 				}
 			}
 			mu.Lock()
+			samples = append(samples, localSamples...)
 			lat = append(lat, local...)
 			for k, v := range localStatus {
 				statuses[k] += v
@@ -207,13 +263,19 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 	if len(lat) == 0 {
 		return rep, errors.New("no request completed")
 	}
+	if verify && parent.Err() == nil {
+		rep.Verified = len(samples)
+		rep.VerifyFailed = verifySamples(client, url, key, samples)
+	}
 	return rep, nil
 }
 
-func send(ctx context.Context, c *http.Client, url, key string, body []byte) string {
+// send posts body and returns the status ("error" when there is no answer) and, when
+// keepBody, the answer's body (at most 64 KiB).
+func send(ctx context.Context, c *http.Client, url, key string, body []byte, keepBody bool) (string, []byte) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return "error"
+		return "error", nil
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if key != "" {
@@ -221,11 +283,15 @@ func send(ctx context.Context, c *http.Client, url, key string, body []byte) str
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return "error"
+		return "error", nil
+	}
+	defer resp.Body.Close()
+	var answer []byte
+	if keepBody {
+		answer, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	}
 	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return strconv.Itoa(resp.StatusCode)
+	return strconv.Itoa(resp.StatusCode), answer
 }
 
 // bareHandler is the yardstick the score endpoint is compared with: it decodes and validates

@@ -1,9 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
 )
@@ -46,13 +54,17 @@ func TestShellBench(t *testing.T) {
 	keys := demoWithKeys(t, dir, "scorer", "analyst")
 	scorer, analyst := keys[0], keys[1]
 	s := startServe(t, dir, "--data-dir", "data", "--model", "demo/model.json")
-	r := sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --json --ids random --duration 1s --connections 4 --url "+s.url+"/v1/score")
+	r := sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --json --verify --ids random --duration 1s --connections 4 --url "+s.url+"/v1/score")
 	var rep benchReport
 	if r.code != 0 || json.Unmarshal([]byte(lastLine(r.stdout)), &rep) != nil {
 		t.Fatalf("bench: code %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	if rep.Requests == 0 || rep.OK != rep.Requests || rep.Statuses["200"] != int(rep.OK) || rep.IDs != "random" {
 		t.Fatalf("bench report: %+v", rep)
+	}
+	// Every sampled decision came back from the store as first answered.
+	if rep.Verified == 0 || rep.VerifyFailed != 0 {
+		t.Fatalf("bench --verify: %d verified, %d failed", rep.Verified, rep.VerifyFailed)
 	}
 	got := call(t, "GET", s.url+"/v1/decisions?limit=20", analyst, "")
 	items, _ := got.body["items"].([]any)
@@ -67,5 +79,29 @@ func TestShellBench(t *testing.T) {
 	}
 	if r := sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --ids sorted --url "+s.url+"/v1/score"); r.code != 2 {
 		t.Errorf("--ids sorted: code %d, want 2 (usage)", r.code)
+	}
+}
+
+// TestBenchVerifyCatchesUnstored: against a server that answers every request and stores
+// nothing (a new decision id each time, never a replay), --verify fails the run.
+func TestBenchVerifyCatchesUnstored(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, `{"decision":"approve","decision_id":"dec_%d","replayed":false}`, n.Add(1))
+	}))
+	defer srv.Close()
+	rep, err := loadTest(context.Background(), srv.URL, "k", 2, 0, 300*time.Millisecond, "ordered", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verified == 0 || rep.VerifyFailed != rep.Verified {
+		t.Fatalf("a server that stores nothing: %d verified, %d failed; want all failed", rep.Verified, rep.VerifyFailed)
+	}
+	// The same through the command: a failed verification is a failed run.
+	dir := t.TempDir()
+	r := sh(t, dir, "VIGIL_BENCH_KEY=k vigil bench --verify --duration 300ms --connections 2 --url "+srv.URL)
+	if r.code == 0 || !strings.Contains(r.stderr+r.stdout, "did not come back as stored") {
+		t.Fatalf("vigil bench --verify against a server that stores nothing: code %d, %s %s", r.code, r.stdout, r.stderr)
 	}
 }
