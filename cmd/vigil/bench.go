@@ -126,17 +126,22 @@ type scoreAnswer struct {
 	Replayed   bool   `json:"replayed"`
 }
 
-// verifySamples sends each sample again (the same body, so the same transaction) and counts
-// those not answered with 200, replayed and the decision id first answered.
-func verifySamples(client *http.Client, url, key string, samples []sampled) (failed int) {
+// verifySamples sends each sample again (the same body, so the same transaction) until ctx
+// ends, and returns how many it sent and how many of those were not answered with 200,
+// replayed and the decision id first answered.
+func verifySamples(ctx context.Context, client *http.Client, url, key string, samples []sampled) (checked, failed int) {
 	for _, s := range samples {
-		status, body := send(context.Background(), client, url, key, s.body, true)
+		status, body := send(ctx, client, url, key, s.body, true)
+		if ctx.Err() != nil {
+			break
+		}
+		checked++
 		var a scoreAnswer
 		if status != "200" || json.Unmarshal(body, &a) != nil || !a.Replayed || a.DecisionID != s.decisionID {
 			failed++
 		}
 	}
-	return failed
+	return checked, failed
 }
 
 // benchBody returns the JSON of the i-th synthetic transaction of a run: distinct ids (so
@@ -263,9 +268,8 @@ func loadTest(ctx context.Context, url, key string, conns int, rate float64, d t
 	if len(lat) == 0 {
 		return rep, errors.New("no request completed")
 	}
-	if verify && parent.Err() == nil {
-		rep.Verified = len(samples)
-		rep.VerifyFailed = verifySamples(client, url, key, samples)
+	if verify {
+		rep.Verified, rep.VerifyFailed = verifySamples(parent, client, url, key, samples)
 	}
 	return rep, nil
 }
