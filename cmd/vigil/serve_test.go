@@ -203,12 +203,7 @@ func TestShellServe(t *testing.T) {
 		t.Fatalf("%d of 200 acknowledged", len(acked))
 	}
 	s = startServe(t, dir, "--data-dir", "data")
-	for id, dec := range acked {
-		r := call(t, "GET", s.url+"/v1/decisions/"+dec, analyst, "")
-		if r.status != 200 || r.body["transaction_id"] != id {
-			t.Fatalf("acknowledged decision %s of %s lost after kill -9: %d %s", dec, id, r.status, r.raw)
-		}
-	}
+	readBack(t, s, analyst, acked, "after kill -9")
 	// The registry kept the model active across the restart, and a repeat is answered from
 	// the store, not scored again.
 	again := call(t, "POST", s.url+"/v1/score", scorer, txnJSON("tx-1", 42.5))
@@ -387,10 +382,17 @@ func TestShellServeKillUnderLoad(t *testing.T) {
 		t.Fatalf("%d acknowledged before the kill", len(acked))
 	}
 	s = startServe(t, dir, "--data-dir", "data")
+	readBack(t, s, analyst, acked, "after kill -9 under load")
+}
+
+// readBack reads every decision of acked (transaction id -> decision id) from s with the
+// analyst key and fails the test at the first one missing or not of its transaction.
+func readBack(t *testing.T, s *serveProc, analyst string, acked map[string]string, when string) {
+	t.Helper()
 	for id, dec := range acked {
 		r := call(t, "GET", s.url+"/v1/decisions/"+dec, analyst, "")
 		if r.status != 200 || r.body["transaction_id"] != id {
-			t.Fatalf("decision %s of %s, acknowledged before kill -9 under load, lost: %d %s", dec, id, r.status, r.raw)
+			t.Fatalf("acknowledged decision %s of %s lost %s: %d %s", dec, id, when, r.status, r.raw)
 		}
 	}
 }
