@@ -77,6 +77,12 @@ func TestShellBench(t *testing.T) {
 			t.Errorf("transaction id %q is not a random bench id", id)
 		}
 	}
+	// The open loop, as a person reads it: the rate is kept and the senders' own lateness
+	// is reported beside the latency.
+	r = sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --rate 200 --duration 1s --connections 4 --url "+s.url+"/v1/score")
+	if r.code != 0 || !strings.Contains(r.stdout, "woke late by up to") || !regexp.MustCompile(`, (19\d|20\d) ok,`).MatchString(r.stdout) {
+		t.Errorf("bench --rate 200 for 1s: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --ids sorted --url "+s.url+"/v1/score"); r.code != 2 {
 		t.Errorf("--ids sorted: code %d, want 2 (usage)", r.code)
 	}
@@ -103,5 +109,50 @@ func TestBenchVerifyCatchesUnstored(t *testing.T) {
 	r := sh(t, dir, "VIGIL_BENCH_KEY=k vigil bench --verify --duration 300ms --connections 2 --url "+srv.URL)
 	if r.code == 0 || !strings.Contains(r.stderr+r.stdout, "did not come back as stored") {
 		t.Fatalf("vigil bench --verify against a server that stores nothing: code %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestPacerSlot checks where the open loop's latency counts from: the scheduled time when
+// the sender is behind (all connections were busy: the server's delay stays in the
+// figure), the actual send when the sender slept and woke late (the client's delay stays
+// out, and is reported as such).
+func TestPacerSlot(t *testing.T) {
+	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	clock := base
+	var slept time.Duration
+	p := pacer{
+		now: func() time.Time { return clock },
+		after: func(d time.Duration) <-chan time.Time {
+			slept = d
+			clock = clock.Add(d + 700*time.Microsecond) // wakes 700 µs late
+			c := make(chan time.Time, 1)
+			c <- clock
+			return c
+		},
+	}
+	ctx := context.Background()
+
+	// Free before its slot: sleeps until due, wakes late, counts from the wake-up.
+	due := base.Add(2 * time.Millisecond)
+	from, late, ok := p.slot(ctx, due)
+	if !ok || slept != 2*time.Millisecond || !from.Equal(due.Add(700*time.Microsecond)) || late != 700*time.Microsecond {
+		t.Fatalf("early sender: slept %v, from %v, late %v, ok %v; want 2ms, due+700µs, 700µs, true",
+			slept, from.Sub(base), late, ok)
+	}
+
+	// Behind its slot (the previous answer came after due): no sleep, counts from due.
+	slept = 0
+	due = clock.Add(-3 * time.Millisecond)
+	from, late, ok = p.slot(ctx, due)
+	if !ok || slept != 0 || !from.Equal(due) || late != -1 {
+		t.Fatalf("late sender: slept %v, from %v, late %v, ok %v; want 0, due, -1, true", slept, from.Sub(due), late, ok)
+	}
+
+	// The run ends while waiting: no request.
+	ctx, cancel := context.WithCancel(ctx)
+	cancel()
+	p.after = func(time.Duration) <-chan time.Time { return nil }
+	if _, _, ok := p.slot(ctx, clock.Add(time.Second)); ok {
+		t.Fatal("a sender waiting when the run ended still sent")
 	}
 }
