@@ -9,7 +9,8 @@
 #   full  a fresh data directory, SECS seconds closed loop at CONNS connections: throughput;
 #   half  a data directory filled for SECS seconds at full speed, the server restarted on it,
 #         then SECS seconds open loop at RATE requests/s: p50, p90, p99 (latency from the
-#         scheduled send time).
+#         scheduled send time, or from the actual send when the sender slept and woke late:
+#         see `vigil bench --help`).
 # Each run prints the server's processor time per request (from /proc) and ends with
 # `vigil bench --verify` (acknowledged decisions sent again must come back as stored: a build
 # that answers without storing fails). Then min / median / max per build.

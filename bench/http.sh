@@ -9,8 +9,8 @@
 # IDS=random sends random transaction ids (as UUIDv4 ids are) instead of ordered ones.
 #
 # 1. both servers at full speed (closed loop): throughput and the ratio vigil / bare;
-# 2. vigil at half its measured throughput (open loop, latency from the scheduled send time):
-#    p99 latency.
+# 2. vigil at half its measured throughput (open loop, latency from the scheduled send time,
+#    or from the actual send when the sender slept and woke late): p99 latency.
 # Both vigil runs end with `vigil bench --verify`: about 1 in 64 acknowledged transactions is
 # sent again and must come back as the stored decision (the run fails otherwise), so the
 # figures are those of decisions that were stored, not only answered. (The server CPU per
