@@ -79,9 +79,11 @@ func TestShellBench(t *testing.T) {
 	}
 	// The open loop, as a person reads it: the rate is kept and the senders' own lateness
 	// is reported beside the latency.
-	r = sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --rate 200 --duration 1s --connections 4 --url "+s.url+"/v1/score")
-	if r.code != 0 || !strings.Contains(r.stdout, "woke late by up to") || !regexp.MustCompile(`, (19\d|20\d) ok,`).MatchString(r.stdout) {
-		t.Errorf("bench --rate 200 for 1s: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	// 50/s for 1 s is ~50 requests (a few cut off at the end); a closed loop would send
+	// hundreds even with the race detector on a loaded machine.
+	r = sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --rate 50 --duration 1s --connections 4 --url "+s.url+"/v1/score")
+	if r.code != 0 || !strings.Contains(r.stdout, "woke late by up to") || !regexp.MustCompile(`, (4\d|5[01]) ok,`).MatchString(r.stdout) {
+		t.Errorf("bench --rate 50 for 1s: code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := sh(t, dir, "VIGIL_BENCH_KEY="+scorer+" vigil bench --ids sorted --url "+s.url+"/v1/score"); r.code != 2 {
 		t.Errorf("--ids sorted: code %d, want 2 (usage)", r.code)
