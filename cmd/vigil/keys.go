@@ -151,6 +151,10 @@ func keysCreate(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stderr, "vigil keys create: --name must be at most %d printable characters\n", apikey.MaxNameBytes)
 		return errUsage
 	}
+	if fraud.ContainsCardNumber(*name) {
+		fmt.Fprintf(e.stderr, "vigil keys create: --name %s\n", fraud.ReasonCardInText)
+		return errUsage
+	}
 	if !fraud.Role(*role).Valid() {
 		fmt.Fprintf(e.stderr, "vigil keys create: --role must be scorer, analyst or admin, got %q\n", *role)
 		return errUsage

@@ -58,6 +58,9 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	if !apikey.ValidName(req.Name) {
 		return invalid("name", "at most 64 printable characters")
 	}
+	if fraud.ContainsCardNumber(req.Name) {
+		return invalid("name", fraud.ReasonCardInText)
+	}
 	d, err := expiry(req.Expires)
 	if err != nil {
 		return err

@@ -35,11 +35,23 @@ func (s *Server) createLabel(w http.ResponseWriter, r *http.Request) error {
 	if l.Source == "" {
 		l.Source = "api"
 	}
-	if err := s.o.Pipeline.Label(r.Context(), l); err != nil {
+	cur, replayed, err := s.o.Pipeline.Label(r.Context(), l)
+	if err != nil {
 		return err
 	}
+	if replayed {
+		// The transaction already carries this label: nothing changed, nothing to audit.
+		return writeJSON(w, http.StatusOK, labelJSON{Label: cur, Replayed: true})
+	}
 	s.record(r, audit.ActionLabelCreate, l.TransactionID, map[string]any{"fraud": l.Fraud, "source": l.Source})
-	return writeJSON(w, http.StatusCreated, l)
+	return writeJSON(w, http.StatusCreated, labelJSON{Label: l})
+}
+
+// labelJSON is the answer to a label: the label stored, or with replayed the one the
+// transaction already carried.
+type labelJSON struct {
+	fraud.Label
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // listLabels lists labels, oldest first.
@@ -124,6 +136,9 @@ func (s *Server) assignCase(w http.ResponseWriter, r *http.Request) error {
 	if !fraud.IsIdentifier(req.Assignee) {
 		return invalid("assignee", "required: 1-128 printable characters without spaces")
 	}
+	if fraud.ContainsCardNumber(req.Assignee) {
+		return invalid("assignee", fraud.ReasonCardInText)
+	}
 	id := r.PathValue("id")
 	if err := s.o.Store.AssignCase(r.Context(), id, req.Assignee, s.o.Now().UTC()); err != nil {
 		return caseError(err)
@@ -152,10 +167,14 @@ func (s *Server) resolveCase(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	c, err := s.o.Pipeline.ResolveCase(r.Context(), id, *req.Fraud, req.Note)
+	if c != nil {
+		// The resolution was made (even if its label then failed): it is audited.
+		s.record(r, audit.ActionCaseResolve, id, map[string]any{"resolution": c.Resolution, "fraud": *req.Fraud,
+			"labelled": err == nil})
+	}
 	if err != nil {
 		return caseError(err)
 	}
-	s.record(r, audit.ActionCaseResolve, id, map[string]any{"resolution": c.Resolution, "fraud": *req.Fraud})
 	return writeJSON(w, http.StatusOK, newCaseJSON(c))
 }
 

@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/audit"
+	"github.com/vigil-fraud/vigil/internal/fraud"
 	"github.com/vigil-fraud/vigil/internal/score"
 )
 
@@ -60,8 +64,24 @@ func (s *Server) getList(w http.ResponseWriter, r *http.Request) error {
 		Pseudonymous: score.Pseudonymous(l.Name), UpdatedAt: l.UpdatedAt})
 }
 
+// listRequest's items are decoded one by one (stringItems) so that a wrong type names its
+// element (items[3]); encoding/json's errors name only the array.
 type listRequest struct {
-	Items []string `json:"items"`
+	Items []json.RawMessage `json:"items"`
+}
+
+// stringItems decodes items, each a JSON string; it names at most the first 20 that are not.
+func stringItems(raw []json.RawMessage) ([]string, error) {
+	items := make([]string, len(raw))
+	var verr fraud.ValidationError
+	for i, r := range raw {
+		if json.Unmarshal(r, &items[i]) != nil || bytes.Equal(bytes.TrimSpace(r), []byte("null")) {
+			if verr.Add(fmt.Sprintf("items[%d]", i), "must be a JSON string"); len(verr.Fields) == 20 {
+				break
+			}
+		}
+	}
+	return items, verr.Err()
 }
 
 // putList replaces a list and puts it in force. The audit entry counts the items, added
@@ -74,9 +94,13 @@ func (s *Server) putList(w http.ResponseWriter, r *http.Request) error {
 	if req.Items == nil {
 		return invalid("items", "required (an empty array empties the list)")
 	}
+	want, err := stringItems(req.Items)
+	if err != nil {
+		return err
+	}
 	name := r.PathValue("name")
 	before := s.o.Pipeline.Lists()[name]
-	l, err := s.o.Pipeline.PutList(r.Context(), name, req.Items)
+	l, err := s.o.Pipeline.PutList(r.Context(), name, want)
 	if err != nil {
 		return err
 	}

@@ -16,9 +16,15 @@ type query struct {
 	errs fraud.ValidationError
 }
 
-// newQuery refuses parameters not in allowed (a misspelt filter must not list everything).
+// newQuery refuses parameters not in allowed (a misspelt filter must not list everything),
+// and a query string that does not parse: url.Values drops a pair with a bad escape or a
+// ';', which would turn a filter into no filter.
 func newQuery(r *http.Request, allowed ...string) *query {
-	q := &query{v: r.URL.Query()}
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	q := &query{v: v}
+	if err != nil {
+		q.errs.Add("(query)", "not a valid query string: a bad %-escape or a ';'")
+	}
 	for name := range q.v {
 		if !contains(allowed, name) {
 			path := name

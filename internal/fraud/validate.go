@@ -177,6 +177,11 @@ func isDigits(s string, n int) bool {
 	return true
 }
 
+// ReasonCardInText is why a free-text field (a label's source, a case's note or assignee, a
+// key's name) that holds something looking like a card number is refused: that text is
+// stored, listed, answered back and copied into the audit log, which is never erased.
+const ReasonCardInText = "looks like a raw card number (Luhn-valid 13-19 digits); free text must not carry one"
+
 // ContainsCardNumber reports whether s holds something that looks like a primary account
 // number: a run of 13 to 19 digits, optionally separated by single spaces or dashes, that
 // passes the Luhn check, so "tok_4111111111111111" is caught. Longer digit runs are not

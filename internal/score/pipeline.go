@@ -92,6 +92,9 @@ type Pipeline struct {
 
 	cur     atomic.Pointer[active]
 	control sync.Mutex // serialises SetModel, SetRules and PutList
+	// labelLocks take the labels of one transaction one at a time (Label), so that the
+	// feature state ends with the verdict the store holds.
+	labelLocks [64]sync.Mutex
 
 	scratch sync.Pool // *scratch
 

@@ -221,10 +221,10 @@ func TestReviewOpensCaseAndResolutionLabels(t *testing.T) {
 	if _, err := f.p.ResolveCase(ctx, c.ID, false, ""); !errors.Is(err, fraud.ErrConflict) {
 		t.Errorf("resolving twice: %v, want ErrConflict", err)
 	}
-	if err := f.p.Label(ctx, fraud.Label{TransactionID: "never-scored", Fraud: true}); !errors.Is(err, fraud.ErrNotFound) {
+	if _, _, err := f.p.Label(ctx, fraud.Label{TransactionID: "never-scored", Fraud: true}); !errors.Is(err, fraud.ErrNotFound) {
 		t.Errorf("label of an unknown transaction: %v", err)
 	}
-	if err := f.p.Label(ctx, fraud.Label{TransactionID: "", Fraud: true}); !errors.Is(err, fraud.ErrInvalid) {
+	if _, _, err := f.p.Label(ctx, fraud.Label{TransactionID: "", Fraud: true}); !errors.Is(err, fraud.ErrInvalid) {
 		t.Errorf("label without id: %v", err)
 	}
 }
