@@ -179,3 +179,24 @@ func TestResolveCaseClientHangUp(t *testing.T) {
 			rec.Code, c.Status, f.auditCount()-before, len(labels.Items))
 	}
 }
+
+// TestFutureTimestampRefused: a transaction dated far ahead of the server's clock is 422 on
+// its timestamp, alone or in a batch (with its index), and changes nothing.
+func TestFutureTimestampRefused(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	ahead := time.Now().UTC().AddDate(20, 0, 0).Format(time.RFC3339)
+	before := f.counts()
+	r := must(t, f.do("POST", "/v1/score", "scorer", txnJSON("tx-future", map[string]any{"timestamp": ahead})), http.StatusUnprocessableEntity)
+	if fs := r.fields(t); len(fs) != 1 || fs[0].Path != "timestamp" {
+		t.Errorf("fields %+v, want timestamp", fs)
+	}
+	batch := map[string]any{"transactions": []any{txnJSON("tx-ok", nil), txnJSON("tx-future", map[string]any{"timestamp": ahead})}}
+	res := must(t, f.do("POST", "/v1/score/batch", "scorer", batch), http.StatusOK).json(t)["results"].([]any)
+	item := res[1].(map[string]any)["error"].(map[string]any)
+	if fs, _ := item["fields"].([]any); len(fs) != 1 || fs[0].(map[string]any)["path"] != "transactions[1].timestamp" {
+		t.Errorf("batch item: %v, want transactions[1].timestamp", item)
+	}
+	if after := f.counts(); after.decisions != before.decisions+1 {
+		t.Errorf("decisions %d -> %d, want only tx-ok stored", before.decisions, after.decisions)
+	}
+}

@@ -120,7 +120,12 @@ func (s *Server) scoreBatch(w http.ResponseWriter, r *http.Request) error {
 		for k, item := range s.o.Pipeline.ScoreBatch(r.Context(), valid) {
 			i := at[k]
 			if item.Err != nil {
-				out.Results[i].Error = s.itemError(r, scoreError(item.Err))
+				err := item.Err
+				var verr *fraud.ValidationError
+				if errors.As(err, &verr) {
+					err = verr.Prefixed(fmt.Sprintf("transactions[%d].", i))
+				}
+				out.Results[i].Error = s.itemError(r, scoreError(err))
 				continue
 			}
 			res := newScoreResult(item.Result)

@@ -1,8 +1,10 @@
 package fraud
 
 import (
+	"maps"
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -38,7 +40,7 @@ func (t *Transaction) Validate() error {
 	checkID(&v, "id", t.ID, true)
 	if t.Timestamp.IsZero() {
 		v.add("timestamp", reasonRequired)
-	} else if y := t.Timestamp.Year(); y < 1970 || y > 9999 {
+	} else if y := t.Timestamp.UTC().Year(); y < 1970 || y > 9999 {
 		v.add("timestamp", "must be between 1970 and 9999")
 	}
 	switch {
@@ -103,9 +105,18 @@ func checkAttributes(v *ValidationError, attrs map[string]string) {
 		v.add("attributes", "at most "+strconv.Itoa(MaxAttributes)+" entries")
 		return
 	}
-	for k, val := range attrs {
+	if len(attrs) == 0 {
+		return
+	}
+	// In key order, so that one input gives one error message.
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		val := attrs[k]
 		if !isAttributeKey(k) {
 			v.add("attributes", reasonAttributeKey)
+			continue
+		}
+		if ContainsCardNumber(k) {
+			v.add("attributes", reasonRawCard) // the key is not echoed in the path
 			continue
 		}
 		p := "attributes." + k

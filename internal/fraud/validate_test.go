@@ -124,3 +124,48 @@ func TestOutcomeSeverity(t *testing.T) {
 		t.Fatal("unknown outcome must have severity -1")
 	}
 }
+
+// TestCardNumberAsAttributeKeyRefused: a card number is refused as an attribute's key as
+// well as its value, and the key is not echoed in the error.
+func TestCardNumberAsAttributeKeyRefused(t *testing.T) {
+	in := strings.Replace(goodJSON, `"attributes": {}`, `"attributes": {"4111111111111111": "x"}`, 1)
+	tx, err := DecodeTransaction([]byte(in))
+	if err == nil {
+		t.Fatalf("accepted a raw card number as an attribute key: %q", tx.Attributes)
+	}
+	if strings.Contains(err.Error(), "4111") {
+		t.Errorf("the error echoes the key: %v", err)
+	}
+}
+
+// TestTimestampRangeIsUTC: the 1970-9999 range holds for the instant, whatever the offset
+// it was written with.
+func TestTimestampRangeIsUTC(t *testing.T) {
+	for _, ts := range []string{"1970-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"} {
+		in := strings.Replace(goodJSON, "2026-11-24T12:00:00Z", ts, 1)
+		if tx, err := DecodeTransaction([]byte(in)); err == nil {
+			t.Errorf("%s accepted: UTC %v", ts, tx.Timestamp.UTC())
+		}
+	}
+	in := strings.Replace(goodJSON, "2026-11-24T12:00:00Z", "1970-01-01T00:30:00-01:00", 1)
+	if _, err := DecodeTransaction([]byte(in)); err != nil {
+		t.Errorf("1970-01-01T01:30Z refused: %v", err)
+	}
+}
+
+// TestAttributeErrorsAreStable: several bad attributes give one message, in key order.
+func TestAttributeErrorsAreStable(t *testing.T) {
+	long := strings.Repeat("v", MaxAttributeValue+1)
+	in := strings.Replace(goodJSON, `"attributes": {}`,
+		`"attributes": {"d": "`+long+`", "b": "`+long+`", "a": "`+long+`", "c": "`+long+`"}`, 1)
+	_, first := DecodeTransaction([]byte(in))
+	var verr *ValidationError
+	if !errors.As(first, &verr) || len(verr.Fields) != 4 || verr.Fields[0].Path != "attributes.a" || verr.Fields[3].Path != "attributes.d" {
+		t.Fatalf("errors %v, want attributes.a .. attributes.d in order", first)
+	}
+	for range 20 {
+		if _, err := DecodeTransaction([]byte(in)); err.Error() != first.Error() {
+			t.Fatalf("same input, different messages:\n%v\n%v", first, err)
+		}
+	}
+}

@@ -34,6 +34,10 @@ var ErrNoModel = errors.New("no model loaded")
 // DefaultReasons is how many reason codes a decision carries by default.
 const DefaultReasons = 3
 
+// DefaultMaxFutureSkew is how far ahead of the server's clock a transaction's timestamp may
+// be by default (Options.MaxFutureSkew).
+const DefaultMaxFutureSkew = time.Hour
+
 // Options configure New. Engine, Store and Pseudonymizer are required.
 type Options struct {
 	// Engine computes the features; its state is updated after each durable decision.
@@ -55,6 +59,11 @@ type Options struct {
 	Reasons int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxFutureSkew is how far past Now a transaction's timestamp may be (a client's clock
+	// running ahead): later ones are refused (default DefaultMaxFutureSkew). One far-future
+	// timestamp would otherwise move its customer's and terminal's windows ahead, and every
+	// payment after it would count as too old to keep until that date.
+	MaxFutureSkew time.Duration
 	// Logger receives operational errors; it never receives identifiers or amounts.
 	Logger *slog.Logger
 	// OnRulesReload, when set, is called after WatchRules put a changed file in force.
@@ -87,6 +96,7 @@ type Pipeline struct {
 	archive RulesArchive
 	reasons int
 	now     func() time.Time
+	maxSkew time.Duration
 	log     *slog.Logger
 	onRules func(previous, version string)
 
@@ -119,6 +129,9 @@ func New(o Options) (*Pipeline, error) {
 	if o.Reasons <= 0 {
 		o.Reasons = DefaultReasons
 	}
+	if o.MaxFutureSkew <= 0 {
+		o.MaxFutureSkew = DefaultMaxFutureSkew
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -126,7 +139,7 @@ func New(o Options) (*Pipeline, error) {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	p := &Pipeline{engine: o.Engine, store: o.Store, pseudo: o.Pseudonymizer, archive: o.Archive,
-		reasons: o.Reasons, now: o.Now, log: o.Logger, onRules: o.OnRulesReload}
+		reasons: o.Reasons, now: o.Now, maxSkew: o.MaxFutureSkew, log: o.Logger, onRules: o.OnRulesReload}
 	p.scratch.New = func() any { return new(scratch) }
 	a := &active{lists: make(map[string][]string)}
 	for _, l := range o.Lists {
@@ -173,7 +186,10 @@ func (p *Pipeline) Score(ctx context.Context, t *fraud.Transaction) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	return p.commit(ctx, t, d, p.store.SaveDecision(ctx, t, d))
+	// Once decided, the decision is saved whatever ctx does: a SaveDecision that gave up on
+	// a caller's ended context after the commit would leave a stored decision whose state
+	// update never comes (a retry is answered from the store and updates nothing).
+	return p.commit(ctx, t, d, p.store.SaveDecision(context.WithoutCancel(ctx), t, d))
 }
 
 // BatchItem is the result of one transaction of a batch.
@@ -200,7 +216,7 @@ func (p *Pipeline) ScoreBatch(ctx context.Context, ts []*fraud.Transaction) []Ba
 		if items[i].Err != nil {
 			continue
 		}
-		wg.Go(func() { saved[i] = p.store.SaveDecision(ctx, t, decisions[i]) })
+		wg.Go(func() { saved[i] = p.store.SaveDecision(context.WithoutCancel(ctx), t, decisions[i]) })
 	}
 	wg.Wait()
 	for i, t := range ts {
@@ -216,6 +232,11 @@ func (p *Pipeline) ScoreBatch(ctx context.Context, ts []*fraud.Transaction) []Ba
 func (p *Pipeline) decide(ctx context.Context, a *active, t *fraud.Transaction, began time.Time) (*fraud.Decision, error) {
 	if a.file == nil {
 		return nil, ErrNoModel
+	}
+	if t.Timestamp.After(p.now().Add(p.maxSkew)) {
+		var verr fraud.ValidationError
+		verr.Add("timestamp", fmt.Sprintf("more than %v in the future: is the sender's clock right?", p.maxSkew))
+		return nil, &verr
 	}
 	p.pseudo.Apply(t)
 	s := p.scratch.Get().(*scratch)
