@@ -90,8 +90,10 @@ func TestLabelStateFollowsLatest(t *testing.T) {
 	if err != nil || !found {
 		t.Fatal(found, err)
 	}
-	if got := f.terminalVerdict(t); got != latest.Fraud || latest.Fraud != (31%2 == 0) {
-		t.Fatalf("state fraud %v, latest stored label %+v; want both from the label of +72h31s", got, latest)
+	// (Which label ends latest depends on the order the calls ran in: one with the verdict
+	// and source already current is a replay and stores nothing.)
+	if got := f.terminalVerdict(t); got != latest.Fraud || latest.LabelledAt.Before(t0.Add(72*time.Hour)) {
+		t.Fatalf("state fraud %v, latest stored label %+v; want the state to follow a racing label", got, latest)
 	}
 }
 
