@@ -165,7 +165,7 @@ func (s *Store) Cases(ctx context.Context, f fraud.CaseFilter) (fraud.Page[fraud
 		q.and("assignee = ?", f.Assignee)
 	}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		at, id, err := decodeCursor(cursorCases, f.Cursor)
 		if err != nil {
 			return page, err
 		}
@@ -177,6 +177,6 @@ func (s *Store) Cases(ctx context.Context, f fraud.CaseFilter) (fraud.Page[fraud
 		if err != nil {
 			return fraud.Case{}, "", err
 		}
-		return *c, encodeCursor(c.OpenedAt.UnixNano(), c.ID), nil
+		return *c, encodeCursor(cursorCases, c.OpenedAt.UnixNano(), c.ID), nil
 	})
 }

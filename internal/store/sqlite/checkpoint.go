@@ -24,6 +24,10 @@ const defaultWALRestartFrames = 64 << 10
 // docs/PERFORMANCE.md, "Embedded store".
 const defaultCheckpointEvery = 20 * time.Millisecond
 
+// truncateRetryEvery is how often the checkpointer tries a pending truncation of the log
+// (Store.truncateDue): each try may hold the decision writer for up to truncateWait.
+const truncateRetryEvery = time.Second
+
 // idleCheckpointEvery is the longest the checkpointer waits while nothing is written.
 const idleCheckpointEvery = 250 * time.Millisecond
 
@@ -53,14 +57,20 @@ func (s *Store) checkpointer(ctx context.Context, done chan<- struct{}) {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	var (
-		synced int64   // the log's frames in the database when it was last fsynced
-		idle   walMark // the log file when a checkpoint last copied all of it; zero: none did
+		synced       int64     // the log's frames in the database when it was last fsynced
+		idle         walMark   // the log file when a checkpoint last copied all of it; zero: none did
+		lastTruncate time.Time // the last try at a pending truncation (truncateDue)
 	)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if s.truncateDue.Load() && time.Since(lastTruncate) >= truncateRetryEvery {
+			// A purge or an erasure could not cut the log: its deleted pages may linger.
+			lastTruncate = time.Now()
+			s.truncateLog(ctx)
 		}
 		// With nothing written since a checkpoint that copied the whole log there is nothing
 		// to do, and the checkpointer waits longer each time, up to idleCheckpointEvery: on
@@ -144,13 +154,21 @@ type rowQuerier interface {
 
 // walCheckpoint runs a checkpoint of mode (PASSIVE or TRUNCATE) on q, for at most 30 s, and
 // returns the number of frames in the log and how many of them are now in the database.
+// A TRUNCATE that could not finish (a reader's snapshot or another checkpoint in the way:
+// SQLite says so without an error) fails with errCheckpointBusy.
 func walCheckpoint(ctx context.Context, q rowQuerier, mode string) (logFrames, copied int64, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var busy int64
 	err = q.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &logFrames, &copied)
+	if err == nil && busy != 0 && mode == "TRUNCATE" {
+		err = errCheckpointBusy
+	}
 	return logFrames, copied, err
 }
+
+// errCheckpointBusy: a TRUNCATE checkpoint could not copy and cut the whole log.
+var errCheckpointBusy = errors.New("sqlite store: the write-ahead log could not be truncated yet (readers or a checkpoint in the way)")
 
 // fsyncFile fsyncs the file at path, opened anew each time so that it is the file SQLite
 // writes now whatever happened to earlier ones; a missing file is an error, never a silent

@@ -212,7 +212,7 @@ func (s *Store) Decisions(ctx context.Context, f fraud.DecisionFilter) (fraud.Pa
 		if err != nil {
 			return fraud.Decision{}, "", err
 		}
-		return *d, encodeCursor(d.CreatedAt.UnixNano(), d.ID), nil
+		return *d, encodeCursor(cursorDecisions, d.CreatedAt.UnixNano(), d.ID), nil
 	})
 }
 
@@ -237,7 +237,7 @@ func decisionsQuery(f fraud.DecisionFilter) (*query, error) {
 	}
 	q.during("created_at", f.From, f.To)
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		at, id, err := decodeCursor(cursorDecisions, f.Cursor)
 		if err != nil {
 			return nil, err
 		}
@@ -271,19 +271,29 @@ func clampNanos(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-// A cursor is "c1." then base64url of a 4-byte check (the start of SHA-256 over the rest)
-// and "<nanoseconds or sequence>.<key>": the sort key of the last item of the previous page.
-// It is opaque to callers; the check makes a damaged or hand-edited cursor an error instead
-// of a silent jump to another position.
-const cursorPrefix = "c1."
+// A cursor is "c2." then base64url of a 4-byte check (the start of SHA-256 over the rest)
+// and "<kind>.<nanoseconds or sequence>.<key>": the listing it belongs to and the sort key of
+// the last item of the previous page. It is opaque to callers; the check makes a damaged or
+// hand-edited cursor an error instead of a silent jump to another position, and the kind
+// makes one listing's cursor an error in another (c1 cursors, without it, are refused).
+const cursorPrefix = "c2."
 
-func encodeCursor(n int64, key string) string {
-	payload := strconv.FormatInt(n, 10) + "." + key
+// cursorKind names the listing a cursor belongs to, so that one listing refuses another's.
+type cursorKind byte
+
+const (
+	cursorDecisions cursorKind = 'd'
+	cursorCases     cursorKind = 'c'
+	cursorLabels    cursorKind = 'l'
+)
+
+func encodeCursor(kind cursorKind, n int64, key string) string {
+	payload := string(kind) + "." + strconv.FormatInt(n, 10) + "." + key
 	sum := sha256.Sum256([]byte(payload))
 	return cursorPrefix + base64.RawURLEncoding.EncodeToString(append(sum[:4:4], payload...))
 }
 
-func decodeCursor(c string) (int64, string, error) {
+func decodeCursor(kind cursorKind, c string) (int64, string, error) {
 	bad := invalid("malformed cursor")
 	rest, ok := strings.CutPrefix(c, cursorPrefix)
 	if !ok {
@@ -297,7 +307,11 @@ func decodeCursor(c string) (int64, string, error) {
 	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:4], raw[:4]) {
 		return 0, "", bad
 	}
-	num, key, ok := strings.Cut(string(payload), ".")
+	rest2, ok := strings.CutPrefix(string(payload), string(kind)+".")
+	if !ok {
+		return 0, "", bad // another listing's cursor
+	}
+	num, key, ok := strings.Cut(rest2, ".")
 	if !ok {
 		return 0, "", bad
 	}

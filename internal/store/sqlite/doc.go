@@ -29,7 +29,9 @@
 // a crash before the syncer's fsync loses only decisions nobody was told were stored, and
 // never corrupts the database. If the fsync fails, the batch's callers get the error and
 // the store refuses every later decision (an fsync error means the kernel may have dropped
-// the pages; nothing written since can be trusted to be on disk).
+// the pages; nothing written since can be trusted to be on disk), including those already
+// queued or committed behind the failed batch: a later fsync that succeeds does not make
+// them durable, since recovery stops at the first gap in the log.
 //
 // A request that fails is undone alone and reported to its caller while the rest of the
 // batch commits: a duplicate (ErrConflict) through ON CONFLICT DO NOTHING and the rows it

@@ -59,7 +59,39 @@ func (s *Store) featureSetID(ctx context.Context, names []string) (int64, error)
 	return set.id, nil
 }
 
-// featureNames returns a copy of the names listed by feature_sets row id.
+// loadFeatureSets reads every feature_sets row into the cache (Open). Listings decode
+// decisions while their rows hold a pooled connection; had featureNames to query for a set
+// on a cold cache, enough concurrent listings would take every connection and wait for one
+// more, for ever.
+func (s *Store) loadFeatureSets(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, names FROM feature_sets")
+	if err != nil {
+		return fmt.Errorf("sqlite store: feature names: %w", err)
+	}
+	defer rows.Close()
+	fs := &s.features
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	for rows.Next() {
+		set := &featureSet{}
+		var js string
+		if err := rows.Scan(&set.id, &js); err != nil {
+			return fmt.Errorf("sqlite store: feature names: %w", err)
+		}
+		if err := json.Unmarshal([]byte(js), &set.names); err != nil || set.names == nil {
+			return fmt.Errorf("sqlite store: feature names %d: %w", set.id, errCodec)
+		}
+		fs.remember(set, js)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite store: feature names: %w", err)
+	}
+	return nil
+}
+
+// featureNames returns a copy of the names listed by feature_sets row id. Every row is
+// cached from Open on (loadFeatureSets, featureSetID); the query is for a row written by
+// another process since.
 func (s *Store) featureNames(ctx context.Context, id int64) ([]string, error) {
 	fs := &s.features
 	fs.mu.Lock()

@@ -52,7 +52,7 @@ func (s *Store) Labels(ctx context.Context, f fraud.LabelFilter) (fraud.Page[fra
 	}
 	q.during("labelled_at", f.From, f.To)
 	if f.Cursor != "" {
-		seq, key, err := decodeCursor(f.Cursor)
+		seq, key, err := decodeCursor(cursorLabels, f.Cursor)
 		if err != nil || key != "" {
 			return page, invalid("malformed cursor")
 		}
@@ -69,6 +69,6 @@ func (s *Store) Labels(ctx context.Context, f fraud.LabelFilter) (fraud.Page[fra
 			return l, "", err
 		}
 		l.LabelledAt = fromNanos(at)
-		return l, encodeCursor(seq, ""), nil
+		return l, encodeCursor(cursorLabels, seq, ""), nil
 	})
 }

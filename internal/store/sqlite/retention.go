@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"time"
 )
@@ -75,16 +76,56 @@ func (s *Store) EraseCustomer(ctx context.Context, customerID string) (int64, er
 // a PASSIVE one, which does not, first copies what it can, and the TRUNCATE, which holds the
 // writer (Store.bulk) rather than make it sleep on SQLite's lock, is left with the last
 // moments' pages. With this and the batches, a decision stored during a purge of 200,000
-// transactions waited at most 53-116 ms, against 3.7 s before. It is best effort: readers in
-// progress can keep the log from being truncated, and the next checkpoint finishes the job.
+// transactions waited at most 53-116 ms, against 3.7 s before. A reader's snapshot or the
+// checkpointer's own run can keep the log from being cut: the TRUNCATE is tried again for up
+// to truncateFor, and if it still cannot finish, the checkpointer keeps trying on every tick
+// (Store.truncateDue) until it does.
 func (s *Store) checkpoint(ctx context.Context) {
 	if _, _, err := walCheckpoint(ctx, s.db, "PASSIVE"); err != nil {
 		s.log.Warn("checkpoint after deletion failed", logKeyError, err)
-		return
 	}
-	s.bulk.Lock()
-	defer s.bulk.Unlock()
-	if _, _, err := walCheckpoint(ctx, s.db, "TRUNCATE"); err != nil {
-		s.log.Warn("checkpoint after deletion failed", logKeyError, err)
+	s.truncateDue.Store(true)
+	deadline := time.Now().Add(truncateFor)
+	for !s.truncateLog(ctx) && ctx.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.truncateDue.Load() {
+		s.log.Warn("the write-ahead log may still hold deleted pages (a reader kept it); the checkpointer keeps trying to truncate it")
 	}
 }
+
+// truncateFor is how long a purge or an erasure keeps trying to truncate the log itself.
+const truncateFor = time.Second
+
+// truncateLog runs a TRUNCATE checkpoint holding the writer, and clears truncateDue when it
+// cut the whole log. The checkpoint waits for readers to leave the log through the busy
+// handler, so it runs on a connection whose busy timeout is cut to truncateWait: the writer
+// (Store.bulk) is held that long at most, not the store's whole BusyTimeout.
+func (s *Store) truncateLog(ctx context.Context) bool {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
+		return false
+	}
+	defer func() {
+		// The connection goes back to the pool with the store's own timeout.
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx),
+			fmt.Sprintf("PRAGMA busy_timeout = %d", s.opts.BusyTimeout.Milliseconds())); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // not reused
+		}
+	}()
+	s.bulk.Lock()
+	_, _, err = walCheckpoint(ctx, conn, "TRUNCATE")
+	s.bulk.Unlock()
+	if err != nil {
+		return false
+	}
+	s.truncateDue.Store(false)
+	return true
+}
+
+// truncateWait is the most a TRUNCATE checkpoint waits for readers to leave the log.
+const truncateWait = 50 * time.Millisecond

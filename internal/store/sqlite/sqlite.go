@@ -93,6 +93,10 @@ type Store struct {
 	// restartDue asks the writer to checkpoint between two batches so that the log starts
 	// over (see restartLog).
 	restartDue atomic.Bool
+	// truncateDue says that a purge or an erasure deleted rows whose old pages the log may
+	// still hold: the checkpointer tries a TRUNCATE checkpoint on each tick until one
+	// succeeds (checkpoint).
+	truncateDue atomic.Bool
 	// checkpointRuns counts the checkpointer's checkpoints (tests: it skips them when idle).
 	checkpointRuns atomic.Int64
 
@@ -138,7 +142,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err := createPrivate(o.Path); err != nil {
 		return nil, err
 	}
-	dsn := "file:" + o.Path +
+	// A file: URI: SQLite decodes %XX in it, so a '%' of the path is written %25, or the
+	// database would land in another file than the one createPrivate made and the syncer
+	// fsyncs.
+	dsn := "file:" + strings.ReplaceAll(o.Path, "%", "%25") +
 		"?_pragma=" + fmt.Sprintf("busy_timeout(%d)", o.BusyTimeout.Milliseconds()) +
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
 		"&_pragma=secure_delete(1)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
@@ -246,6 +253,9 @@ func (s *Store) init(ctx context.Context) error {
 		return fmt.Errorf("sqlite store: journal mode is %q, not wal", mode)
 	}
 	if err := migrate(ctx, s.db); err != nil {
+		return err
+	}
+	if err := s.loadFeatureSets(ctx); err != nil {
 		return err
 	}
 	var err error

@@ -76,6 +76,11 @@ func (s *Store) syncer() {
 			err = fmt.Errorf("sqlite store: fsync of the write-ahead log failed, the store takes no more decisions: %w", err)
 			s.fail(err)
 			s.log.Error("decisions not known to be durable", logKeyError, err)
+		} else if failed := s.failed.Load(); failed != nil {
+			// An earlier fsync failed: the log may have lost pages before these, and
+			// recovery stops at the first gap, so nothing committed since is known durable
+			// whatever this fsync says.
+			err = *failed
 		}
 		for _, c := range pending {
 			for i, r := range c.batch {
