@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/interpreter"
 
 	"github.com/vigil-fraud/vigil/internal/feature"
@@ -405,5 +407,42 @@ func TestCostTracking(t *testing.T) {
 				t.Errorf("tracked = %v, want %v", rs.tracked[0], tc.tracked)
 			}
 		})
+	}
+}
+
+// scanCounter counts the scans a list's own Contains makes.
+type scanCounter struct {
+	traits.Lister
+	scans *int
+}
+
+func (c scanCounter) Contains(v ref.Val) ref.Val { *c.scans++; return c.Lister.Contains(v) }
+
+// TestMembershipNeverScans: `x in lists.NAME` is charged one unit, so it must never scan,
+// whatever x's type: a non-string answers false at once. Otherwise a rule could do
+// quadratic work within the cost limit (the honest spelling, nested exists, is refused).
+func TestMembershipNeverScans(t *testing.T) {
+	opts := testOptions()
+	if _, err := Parse([]byte(header+rule("nested",
+		`'lists.big.exists(x, lists.big.exists(y, y == dyn(1)))'`, "tag")), opts); err == nil {
+		t.Fatal("control: a nested scan was accepted")
+	}
+	rs, err := Parse([]byte(header+rule("sneaky", `'lists.big.exists(x, dyn(1) in lists.big) || dyn(2.5) in lists.big || dyn(lists.big) in lists.big'`, "tag")), opts)
+	if err != nil {
+		t.Fatalf("refused: %v", err)
+	}
+	entries := make([]string, 2_000)
+	for i := range entries {
+		entries[i] = "e" + strconv.Itoa(i)
+	}
+	lists := NewLists(map[string][]string{"big": entries})
+	scans := 0
+	lists.byName["big"].Lister = scanCounter{lists.byName["big"].Lister, &scans}
+	res := rs.Evaluate(Input{Transaction: testTxn(), Lists: lists})
+	if scans > 0 {
+		t.Errorf("%d scans of a %d-entry list for membership tests charged one unit each", scans, len(entries))
+	}
+	if len(res.Errors) != 0 || len(res.Hits) != 0 {
+		t.Errorf("hits %v errors %v, want none (nothing non-string is in a list of strings)", res.Hits, res.Errors)
 	}
 }

@@ -61,11 +61,17 @@ type stringSet struct {
 	set map[string]struct{}
 }
 
-// Contains implements traits.Container with a hash lookup.
+// Contains implements traits.Container with a hash lookup. A list holds strings only, and
+// no string equals a value of another type, so anything else is not in it: answered at
+// once, never by a scan (the cost model charges `in` one unit, so a scan would let
+// `lists.big.exists(x, dyn(1) in lists.big)` do quadratic work within the cost limit).
 func (s *stringSet) Contains(v ref.Val) ref.Val {
 	str, ok := v.(types.String)
 	if !ok {
-		return s.Lister.Contains(v)
+		if types.IsUnknownOrError(v) {
+			return v
+		}
+		return types.False
 	}
 	_, found := s.set[string(str)]
 	return types.Bool(found)
