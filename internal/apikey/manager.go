@@ -58,6 +58,7 @@ type Manager struct {
 
 	mu    sync.RWMutex
 	cache map[[sha256.Size]byte]cached // by the presented key's hash
+	gen   uint64                       // bumped by forget
 }
 
 // New returns a Manager over store with opts' defaults filled. It panics when store is nil,
@@ -158,6 +159,11 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (*fraud.AP
 			return &k, nil
 		}
 	}
+	// A revocation that lands while the row is read must not be undone by caching the row
+	// read before it: the cache is filled only if nothing was forgotten since.
+	m.mu.RLock()
+	gen := m.gen
+	m.mu.RUnlock()
 	k, err := m.store.KeyByHash(ctx, want)
 	if errors.Is(err, fraud.ErrNotFound) {
 		return nil, ErrUnknown
@@ -182,18 +188,22 @@ func (m *Manager) Authenticate(ctx context.Context, presented string) (*fraud.AP
 		var h [sha256.Size]byte
 		copy(h[:], want)
 		m.mu.Lock()
-		if len(m.cache) >= maxCached {
-			clear(m.cache)
+		if m.gen == gen {
+			if len(m.cache) >= maxCached {
+				clear(m.cache)
+			}
+			m.cache[h] = cached{key: *k, until: now.Add(m.ttl)}
 		}
-		m.cache[h] = cached{key: *k, until: now.Add(m.ttl)}
 		m.mu.Unlock()
 	}
 	return k, nil
 }
 
-// forget drops key id from the cache.
+// forget drops key id from the cache, and keeps lookups in flight from caching what they
+// read before (Manager.gen).
 func (m *Manager) forget(id string) {
 	m.mu.Lock()
+	m.gen++
 	for h, c := range m.cache {
 		if c.key.ID == id {
 			delete(m.cache, h)
