@@ -9,7 +9,7 @@ import (
 type TrainTestOptions struct {
 	StartDay  int // first training day
 	TrainDays int // length of the training period; default 7
-	DelayDays int // gap between training and test, when labels are not yet known; default 7
+	DelayDays int // gap between training and test, when labels are not yet known; 0 is none
 	TestDays  int // length of the test period; default 7
 }
 
@@ -18,12 +18,16 @@ type TrainTestOptions struct {
 // transaction of customer[i] on day[i], fraudulent when fraud[i].
 //
 // Training rows are those with StartDay <= day < StartDay+TrainDays. Test day
-// d (0 <= d < TestDays) is day s+TrainDays+DelayDays+d, where s is the first
-// day that has training rows; its rows are kept unless their customer is
-// already known to be compromised: known from a fraud in the training rows,
-// or in day s+TrainDays+d-1 and the days before it that this rule has
-// reached. Both index lists are in increasing row order. Errors wrap
-// ErrInvalidData.
+// d (0 <= d < TestDays) is day s+TrainDays+DelayDays+d, where s is StartDay;
+// its rows are kept unless their customer is already known to be compromised:
+// known from a fraud in the training rows, or in day s+TrainDays+d-1 and the
+// days before it that this rule has reached. Both index lists are in
+// increasing row order. Errors wrap ErrInvalidData.
+//
+// The handbook's code anchors s at the first day that has training rows; on
+// its data, and on any history whose first training day has payments, that is
+// StartDay. Anchoring at StartDay keeps the test period where the caller put
+// it (training.Period) when that day is empty.
 func TrainTestSplit(day []int, customer []string, fraud []bool, o TrainTestOptions) (train, test []int, err error) {
 	if len(customer) != len(day) || len(fraud) != len(day) {
 		return nil, nil, fmt.Errorf("%w: split inputs differ in length: %d days, %d customers, %d labels",
@@ -31,9 +35,6 @@ func TrainTestSplit(day []int, customer []string, fraud []bool, o TrainTestOptio
 	}
 	if o.TrainDays == 0 {
 		o.TrainDays = 7
-	}
-	if o.DelayDays == 0 {
-		o.DelayDays = 7
 	}
 	if o.TestDays == 0 {
 		o.TestDays = 7
@@ -43,16 +44,13 @@ func TrainTestSplit(day []int, customer []string, fraud []bool, o TrainTestOptio
 	}
 	byDay := make(map[int][]int)
 	known := make(map[string]bool)
-	start, found := o.StartDay, false
+	start := o.StartDay
 	for i, d := range day {
 		byDay[d] = append(byDay[d], i)
 		if d >= o.StartDay && d < o.StartDay+o.TrainDays {
 			train = append(train, i)
 			if fraud[i] {
 				known[customer[i]] = true
-			}
-			if !found || d < start {
-				start, found = d, true
 			}
 		}
 	}

@@ -240,7 +240,11 @@ func Evaluate(ctx context.Context, t *Table, p Period, f *model.File) (*Result, 
 	days := make([]int, len(test))
 	customers := make([]string, len(test))
 	for k, i := range test {
-		r.Scores[k] = r.AllScores[pos[i]]
+		at, ok := pos[i]
+		if !ok { // the split and the period disagree on the test days: never score a stranger
+			return nil, fmt.Errorf("test row %d (day %d) lies outside the test period %s", i, t.Day[i], p.TestSpan())
+		}
+		r.Scores[k] = r.AllScores[at]
 		labels[k], days[k], customers[k] = t.Fraud[i], t.Day[i], t.Customer[i]
 		if t.Fraud[i] {
 			r.Metrics.Frauds++
