@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,5 +199,33 @@ func TestFutureTimestampRefused(t *testing.T) {
 	}
 	if after := f.counts(); after.decisions != before.decisions+1 {
 		t.Errorf("decisions %d -> %d, want only tx-ok stored", before.decisions, after.decisions)
+	}
+}
+
+// TestConcurrentPromotionsAgree: promotions racing each other leave the pipeline serving the
+// version the registry records as active (which a restart serves).
+func TestConcurrentPromotionsAgree(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	var versions []string
+	for _, m := range must(t, f.do("GET", "/v1/models", "admin", nil), http.StatusOK).json(t)["models"].([]any) {
+		versions = append(versions, m.(map[string]any)["version"].(string))
+	}
+	for round := range 10 {
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				if r := f.do("POST", "/v1/models/"+versions[i%2]+"/promote", "admin", nil); r.status != http.StatusOK {
+					t.Errorf("promote: %d %s", r.status, r.body)
+				}
+			})
+		}
+		wg.Wait()
+		active, err := f.registry.Active()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if serving := f.p.Model().Version(); serving != active {
+			t.Fatalf("round %d: serving %s, registry active %s", round, serving, active)
+		}
 	}
 }

@@ -61,6 +61,10 @@ func (s *Server) promoteModel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// One promotion at a time: two interleaved ones could leave the pipeline serving one
+	// version while the registry records the other as active, and a restart would switch.
+	s.promoting.Lock()
+	defer s.promoting.Unlock()
 	prev := s.o.Pipeline.Model()
 	if err := s.o.Pipeline.SetModel(f); err != nil {
 		return err

@@ -95,7 +95,8 @@ type Server struct {
 	sem     chan struct{}
 	limiter *keyLimiter
 
-	rulesMu sync.Mutex // serialises PUT /v1/rules: the pipeline and the file change together
+	rulesMu   sync.Mutex // serialises PUT /v1/rules: the pipeline and the file change together
+	promoting sync.Mutex // serialises model promotions: the pipeline and the registry change together
 }
 
 // New returns a Server with o's defaults filled. It fails when a required option is

@@ -11,6 +11,8 @@ import (
 const (
 	perfectMaxDepth    = 8
 	perfectMaxFeatures = 256
+	// perfectMaxPadding bounds the padded layout's nodes against the trees' own.
+	perfectMaxPadding = 16
 )
 
 // perfectForest is the fast layout of a GBDT. Every tree is padded to the
@@ -86,6 +88,12 @@ func newPerfectForest(m *GBDT) *perfectForest {
 		return nil
 	}
 	ni, nl := 1<<depth-1, 1<<depth
+	// Every tree is padded to the deepest one's full shape. A file of one deep tree and many
+	// small ones would make that hundreds of times the model's size (a 2 MB file, 236 MB):
+	// such a forest keeps the pointer layout.
+	if (ni+nl)*len(m.roots) > perfectMaxPadding*len(m.nodes)+1<<16 {
+		return nil
+	}
 	p := &perfectForest{
 		depth:    depth,
 		trees:    len(m.roots),

@@ -1,9 +1,13 @@
 package model
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -225,5 +229,46 @@ func TestPredictDataset(t *testing.T) {
 	d.Names = []string{"x", "y", "z", "u", "v"}
 	if _, err := PredictDataset(m, d); !errors.Is(err, ErrInvalidData) {
 		t.Errorf("other features: err = %v", err)
+	}
+}
+
+// TestPaddedLayoutIsBounded: a small file of one deep tree and many one-leaf trees must not
+// make the loader pad every tree to the deep one's shape (236 MB for a 2 MB file before).
+func TestPaddedLayoutIsBounded(t *testing.T) {
+	var f, th, l, r, ml, v, c []string
+	for i := range 17 { // splits at 0, 2, .., 14 with children i+1 (a leaf) and i+2: depth 8
+		f, th, ml, v, c = append(f, "0"), append(th, "0"), append(ml, "false"), append(v, "0.1"), append(c, "1")
+		if i%2 == 0 && i < 16 {
+			l, r = append(l, fmt.Sprint(i+1)), append(r, fmt.Sprint(i+2))
+		} else {
+			l, r = append(l, "-1"), append(r, "-1")
+		}
+	}
+	j := func(a []string) string { return "[" + strings.Join(a, ",") + "]" }
+	deep := fmt.Sprintf(`{"feature":%s,"threshold":%s,"left":%s,"right":%s,"missing_left":%s,"value":%s,"cover":%s}`,
+		j(f), j(th), j(l), j(r), j(ml), j(v), j(c))
+	leaf := `{"feature":[0],"threshold":[0],"left":[-1],"right":[-1],"missing_left":[false],"value":[0],"cover":[0]}`
+	trees := []string{deep}
+	for range 20000 {
+		trees = append(trees, leaf)
+	}
+	content := `{"format_version":1,"kind":"gbdt","created_at":"2024-01-01T00:00:00Z","features":[{"name":"a","version":"1"}],` +
+		`"training":{"rows":0,"positives":0},"gbdt":{"base_margin":0,"trees":[` + strings.Join(trees, ",") + `]}}`
+	file := envelopeOf(content)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	m, err := Load(bytes.NewReader(file), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 50*uint64(len(file)) {
+		t.Fatalf("a %d-byte model file made Load allocate %d bytes (%.0fx)", len(file), alloc, float64(alloc)/float64(len(file)))
+	}
+	// Still predicts: the deep tree's path for 0 goes right at every split (0 < 0 is false).
+	x := []float64{0}
+	if got := m.Model.(*GBDT).Margin(x); got == 0 {
+		t.Errorf("margin %v", got)
 	}
 }

@@ -68,8 +68,11 @@ func (r *Registry) Dir() string { return r.dir }
 
 func (r *Registry) path(version string) string { return filepath.Join(r.dir, version+".json") }
 
-// Add checks data as a model file and registers it under its version; adding a version that
-// is already registered changes nothing. It returns the loaded model.
+// Add checks data as a model file and registers it under its version. Adding a version
+// that is already registered keeps the registered file if it still loads under the
+// registry's options, and replaces it with data otherwise (a signed copy of a model first
+// registered unsigned, once a public key is set; a damaged file). It returns the loaded
+// model.
 func (r *Registry) Add(data []byte) (*File, error) {
 	f, err := Load(bytes.NewReader(data), r.opts)
 	if err != nil {
@@ -81,8 +84,13 @@ func (r *Registry) Add(data []byte) (*File, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, err := os.Stat(r.path(v)); err == nil {
-		return f, nil
+	if old, err := os.ReadFile(r.path(v)); err == nil {
+		if bytes.Equal(old, data) {
+			return f, nil
+		}
+		if _, err := Load(bytes.NewReader(old), r.opts); err == nil {
+			return f, nil
+		}
 	}
 	if err := renameio.WriteFile(r.path(v), data, 0o600); err != nil {
 		return nil, fmt.Errorf("model registry: %w", err)

@@ -106,3 +106,38 @@ func TestRegistryRequiresSignatures(t *testing.T) {
 		t.Errorf("signed model: %v", err)
 	}
 }
+
+// TestRegistryReAddReplacesUnloadableCopy: the signed copy of a model first registered
+// unsigned replaces it once the registry wants signatures (they share a version), so the
+// version still loads after a restart or a promote; an equal or still loadable copy is
+// kept.
+func TestRegistryReAddReplacesUnloadableCopy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "models")
+	f := testFile(t, KindGBDT)
+	unsigned, signed := save(t, f, nil), save(t, f, testKey)
+	open, err := OpenRegistry(dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open.Add(unsigned); err != nil {
+		t.Fatal(err)
+	}
+	strict, err := OpenRegistry(dir, LoadOptions{PublicKey: testKey.Public().(ed25519.PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := strict.Add(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := strict.Load(g.Version()); err != nil {
+		t.Fatalf("Add(signed) succeeded for %s but Load of that version fails: %v", g.Version(), err)
+	}
+	// Adding the unsigned copy to the permissive registry now keeps the signed file.
+	if _, err := open.Add(unsigned); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := strict.Load(g.Version()); err != nil {
+		t.Fatalf("a loadable registered copy was replaced: %v", err)
+	}
+}
