@@ -227,6 +227,15 @@ VIGIL_MODEL_PUBKEY=$(cat pk.txt) vigil model verify ms.json`)
 	if r.code != 1 || !strings.Contains(r.stderr, "unsigned") {
 		t.Errorf("unsigned model with a key configured: code %d, %q", r.code, r.stderr)
 	}
+	// The key from a file, as every secret may come (VIGIL_MODEL_PUBKEY_FILE).
+	r = sh(t, dir, `VIGIL_MODEL_PUBKEY_FILE=pk.txt vigil model verify m.json`)
+	if r.code != 1 || !strings.Contains(r.stderr, "unsigned") {
+		t.Errorf("unsigned model with VIGIL_MODEL_PUBKEY_FILE: code %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = sh(t, dir, `VIGIL_MODEL_PUBKEY_FILE=pk.txt vigil model verify ms.json`)
+	if r.code != 0 || !strings.Contains(r.stdout, "signature verified") {
+		t.Errorf("signed model with VIGIL_MODEL_PUBKEY_FILE: code %d, %q %q", r.code, r.stdout, r.stderr)
+	}
 	r = sh(t, dir, `sed 's/"rows":\([0-9]\)/"rows":9\1/' ms.json > tampered.json && ! cmp -s ms.json tampered.json && vigil model verify tampered.json`)
 	if r.code != 1 || !strings.Contains(r.stderr, "refused") {
 		t.Errorf("tampered model: code %d, %q", r.code, r.stderr)

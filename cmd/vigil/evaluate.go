@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/renameio/v2"
 
+	"github.com/vigil-fraud/vigil/internal/config"
 	"github.com/vigil-fraud/vigil/internal/model"
 	"github.com/vigil-fraud/vigil/internal/report"
 	"github.com/vigil-fraud/vigil/internal/training"
@@ -160,13 +161,17 @@ func modelVersion(f *model.File) string {
 }
 
 // loadModel reads and verifies a model file: its SHA-256 always, its signature when
-// VIGIL_MODEL_PUBKEY is set.
+// VIGIL_MODEL_PUBKEY (or VIGIL_MODEL_PUBKEY_FILE) is set.
 func loadModel(e env, path string) (*model.File, error) {
 	var lo model.LoadOptions
-	if s := e.getenv("VIGIL_MODEL_PUBKEY"); s != "" {
+	s, err := config.Secret(e.getenv, config.ModelPublicKeyVar)
+	if err != nil {
+		return nil, err
+	}
+	if s != "" {
 		pub, err := model.ParsePublicKey(s)
 		if err != nil {
-			return nil, fmt.Errorf("VIGIL_MODEL_PUBKEY: %w", err)
+			return nil, fmt.Errorf("%s: %w", config.ModelPublicKeyVar, err)
 		}
 		lo.PublicKey = pub
 	}

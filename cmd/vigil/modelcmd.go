@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/vigil-fraud/vigil/internal/config"
 	"github.com/vigil-fraud/vigil/internal/feature"
 	"github.com/vigil-fraud/vigil/internal/model"
 )
@@ -137,7 +138,7 @@ func modelVerify(e env, args []string) error {
 		return err
 	}
 	how := "SHA-256 verified; signature not checked (VIGIL_MODEL_PUBKEY is not set)"
-	if e.getenv("VIGIL_MODEL_PUBKEY") != "" {
+	if pub, _ := config.Secret(e.getenv, config.ModelPublicKeyVar); pub != "" {
 		how = "SHA-256 and Ed25519 signature verified"
 	}
 	fmt.Fprintf(e.stdout, "%s: %s: %s\n", fs.Arg(0), f.Version(), how)

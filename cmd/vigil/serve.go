@@ -109,11 +109,13 @@ func startServer(ctx context.Context, e env, cfg config.Serve, log *slog.Logger)
 		log.Warn(w)
 	}
 	s = &server{cfg: cfg, log: log, failed: make(chan error, 1)}
-	defer func() {
+	// The server being built, not the result: every `return nil, err` sets the result to nil
+	// before this runs.
+	defer func(started *server) {
 		if err != nil {
-			s.Close()
+			started.Close()
 		}
-	}()
+	}(s)
 	if s.data, err = openDataDir(ctx, e, cfg.DataDir); err != nil {
 		return nil, err
 	}

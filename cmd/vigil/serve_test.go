@@ -396,3 +396,26 @@ func readBack(t *testing.T, s *serveProc, analyst string, acked map[string]strin
 		}
 	}
 }
+
+// TestShellServeStartupErrors: a server that cannot start says why on stderr and exits 1,
+// never with a panic (the cleanup of a half-built server once met a nil server).
+func TestShellServeStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	if r := sh(t, dir, "vigil keys create --data-dir data --role admin"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, c := range []struct{ args, want string }{
+		{"--addr 127.0.0.1:0 --rules missing.yaml", "missing.yaml"},
+		{"--addr " + ln.Addr().String(), "address already in use"},
+	} {
+		r := sh(t, dir, "vigil serve --data-dir data "+c.args)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) || strings.Contains(r.stderr, "panic") {
+			t.Errorf("serve %s: code %d, want 1 and %q; stderr:\n%s", c.args, r.code, c.want, r.stderr)
+		}
+	}
+}

@@ -30,11 +30,19 @@ func (s *State) EraseCustomer(ctx context.Context, customerID string) (bool, err
 		s.mu.Unlock()
 		return false, err
 	}
+	persisted := s.seg != nil
 	if s.customers[customerID] == nil {
 		s.mu.Unlock()
+		// Not held (never seen, erased, or swept as inactive): a sweep since the last
+		// snapshot left the customer's history in that snapshot and its records in the log,
+		// so take a snapshot now (it does nothing when nothing changed since the last one).
+		if persisted {
+			if err := s.Snapshot(ctx); err != nil {
+				return false, fmt.Errorf("removing the customer's earlier records from disk: %w", err)
+			}
+		}
 		return false, nil
 	}
-	persisted := s.seg != nil
 	if persisted {
 		if err := s.append(encodeErase(s.rec[:0], s.seq+1, customerID)); err != nil {
 			s.mu.Unlock()

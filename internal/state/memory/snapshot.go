@@ -89,9 +89,14 @@ func (s *State) Snapshot(ctx context.Context) error {
 		return nil
 	}
 	// Seal the segment and start the next, so the snapshot covers exactly the sealed ones.
-	err := s.seg.close()
-	if err == nil {
-		s.seg, err = createSegment(s.opts.Dir, s.seq+1)
+	// A segment that already starts after seq holds nothing yet (recovery reopened the one a
+	// snapshot interrupted by a crash had created): it stays.
+	var err error
+	if s.seg.start != s.seq+1 {
+		err = s.seg.close()
+		if err == nil {
+			s.seg, err = createSegment(s.opts.Dir, s.seq+1)
+		}
 	}
 	if err != nil {
 		s.failed = fmt.Errorf("rotate feature state log: %w", err)
@@ -105,7 +110,13 @@ func (s *State) Snapshot(ctx context.Context) error {
 	s.syncMu.Unlock()
 
 	data := s.encodeSnapshot(seq)
-
+	// Histories are encoded with what they hold, which may include operations applied while
+	// encoding, past seq. Their log records must be on disk before a snapshot that counts
+	// them is: otherwise a crash now would restart numbering below them, and recovery would
+	// skip new operations under those numbers for those histories.
+	if err := s.sync(true); err != nil {
+		return err
+	}
 	if err := writeSnapshot(s.opts.Dir, data); err != nil {
 		return fmt.Errorf("write feature state snapshot: %w", err)
 	}
