@@ -113,15 +113,15 @@ func (p *Pipeline) latestLabel(ctx context.Context, txID string) (fraud.Label, b
 // runs whatever ctx does; should the label then fail, it returns the resolved case and an
 // error wrapping ErrUnlabelled.
 func (p *Pipeline) ResolveCase(ctx context.Context, id string, isFraud bool, note string) (*fraud.Case, error) {
-	if len(note) > MaxNoteBytes || !utf8.ValidString(note) {
-		var verr fraud.ValidationError
+	var verr fraud.ValidationError
+	switch {
+	case len(note) > MaxNoteBytes || !utf8.ValidString(note):
 		verr.Add("note", fmt.Sprintf("at most %d bytes of UTF-8", MaxNoteBytes))
-		return nil, &verr
-	}
-	if fraud.ContainsCardNumber(note) {
-		var verr fraud.ValidationError
+	case fraud.ContainsCardNumber(note):
 		verr.Add("note", fraud.ReasonCardInText)
-		return nil, &verr
+	}
+	if err := verr.Err(); err != nil {
+		return nil, err
 	}
 	c, err := p.store.Case(ctx, id)
 	if err != nil {
