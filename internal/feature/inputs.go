@@ -107,7 +107,9 @@ func (in *inputs) sincePrevious() float64 {
 }
 
 func (in *inputs) amountRatio() float64 {
-	if in.others.n == 0 {
+	// Amounts are kept in cents: sub-cent payments alone sum to 0, and the ratio is unknown
+	// (not +Inf, which no model input may be).
+	if in.others.n == 0 || in.others.sum <= 0 {
 		return nan
 	}
 	return in.amount / in.others.mean()

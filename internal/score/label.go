@@ -67,12 +67,16 @@ func (p *Pipeline) Label(ctx context.Context, l fraud.Label) (current fraud.Labe
 			current = latest // an older label arrived late: the verdict stands
 		}
 	}
-	// The label is durable, so the call succeeds; the state follows. Should its update fail,
-	// the error is logged and counted (Stats.StateErrors) like a decision's: labelling is
-	// idempotent in the state, so sending the label again (a replay) puts it right.
+	// The label is durable, so the call succeeds; the state follows, but only when the
+	// verdict changes: a fraud label on a payment the state has folded into its day's counts
+	// adds one to the day each time it is applied. Should the update fail, the error is
+	// logged and counted (Stats.StateErrors) like a decision's.
+	if found && latest.Fraud == current.Fraud {
+		return current, replayed, nil
+	}
 	if err := p.engine.Label(context.WithoutCancel(ctx), t, current.Fraud); err != nil {
 		p.stateErrors.Add(1)
-		p.log.Error("label stored, feature state not updated; send the label again", "error", err)
+		p.log.Error("label stored, feature state not updated", "error", err)
 	}
 	return current, replayed, nil
 }

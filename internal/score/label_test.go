@@ -3,11 +3,14 @@ package score
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vigil-fraud/vigil/internal/feature"
 	"github.com/vigil-fraud/vigil/internal/fraud"
 	"github.com/vigil-fraud/vigil/internal/score/scoretest"
 )
@@ -174,4 +177,41 @@ func openCase(t *testing.T, f *fixture, txID string) *fraud.Case {
 		t.Fatalf("case of %s: %+v %v", txID, c, err)
 	}
 	return c
+}
+
+// TestRepeatedLabelOnFoldedPaymentCountsOnce: a terminal with more payments than it keeps
+// one by one folds the oldest into their day's counts, where a fraud label adds one each
+// time it is applied; a label sent again (a replay) must not reach the state again.
+func TestRepeatedLabelOnFoldedPaymentCountsOnce(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.p.now = func() time.Time { return t0.Add(30 * 24 * time.Hour) }
+	ctx := context.Background()
+	const n = 300 // more than the terminal keeps one by one (window.Limits.MaxEvents, 256)
+	for i := range n {
+		tx := txn("tx-"+strconv.Itoa(i), 10)
+		tx.Timestamp = t0.Add(time.Duration(i) * 10 * time.Second)
+		if _, err := f.p.Score(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.state.RLock()
+	folded := f.state.Terminal("t-4").IsFolded()
+	f.state.RUnlock()
+	if !folded {
+		t.Fatal("setup: the terminal folded nothing")
+	}
+	for range 3 {
+		if _, _, err := f.p.Label(ctx, fraud.Label{TransactionID: "tx-0", Fraud: true, Source: "api"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	probe := txn("probe", 10)
+	probe.Timestamp = t0.Add(7*24*time.Hour + 12*time.Hour)
+	r, err := f.p.Score(ctx, probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.Decision.Features[feature.TerminalRisk7d], 1.0/n; math.Abs(got-want) > 1e-12 {
+		t.Errorf("terminal_risk_7d = %v, want %v (one fraud among %d payments)", got, want, n)
+	}
 }

@@ -64,6 +64,7 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 		n1h, small1h := 1.0, b2f(cents(r.Amount) < 500)
 		terms := map[string]bool{r.TerminalID: true}
 		others, othersSum := 0.0, 0.0
+		var othersCents int64
 		old, oldSum := 0.0, 0.0 // (t-30d, t-14d]
 		var oldCents int64
 		recent14, recentMax := 0, 0.0 // (t-14d, t]
@@ -84,6 +85,7 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 			if tj > t-30*day {
 				others++
 				othersSum += recs[j].Amount
+				othersCents += cents(recs[j].Amount)
 				if tj <= t-14*day {
 					old++
 					oldSum += recs[j].Amount
@@ -102,16 +104,17 @@ func Reference(recs []history.Record, labelDelay time.Duration) [][]float64 {
 			f[feature.CustomerSecondsSincePrevious] = float64(t - previous)
 		}
 		f[feature.CustomerAmountRatio30d] = math.NaN()
-		if others > 0 {
+		// The engine keeps amounts in cents: where the others round to nothing, no ratio.
+		if others > 0 && othersCents > 0 {
 			f[feature.CustomerAmountRatio30d] = r.Amount / (othersSum / others)
 		}
 		f[feature.CustomerAmountRatioOld] = math.NaN()
-		if old > 0 && oldSum > 0 {
+		if old > 0 && oldCents > 0 {
 			f[feature.CustomerAmountRatioOld] = r.Amount / (oldSum / old)
 		}
 		large[i] = old > 0 && oldCents > 0 && float64(cents(r.Amount))*old > window.LargeRatio*float64(oldCents)
 		f[feature.CustomerMaxAmountRatio14d] = math.NaN()
-		if old > 0 && oldSum > 0 && recent14 > 0 {
+		if old > 0 && oldCents > 0 && recent14 > 0 {
 			f[feature.CustomerMaxAmountRatio14d] = recentMax / (oldSum / old)
 		}
 
