@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -217,6 +218,7 @@ func writeReport(path, data string, t *training.Table, folds []training.Fold, re
 	m := report.Model{
 		Title:     "vigil model report",
 		Generated: time.Now(),
+		Synthetic: t.Classification == "synthetic",
 		Mean:      toReportMetrics(rep.Mean),
 		Std:       toReportMetrics(rep.Std),
 		Baselines: handbookBaselines,
@@ -233,7 +235,7 @@ func writeReport(path, data string, t *training.Table, folds []training.Fold, re
 				o.MaxTrees, o.MaxDepth, o.LearningRate, o.Lambda, o.MinChildWeight, o.Subsample, o.ColSample, o.EarlyStoppingRounds)})
 	}
 	m.DataFields = []report.Field{
-		{Name: "history", Value: data}, {Name: "classification", Value: "synthetic"},
+		{Name: "history", Value: data}, {Name: "classification", Value: cmp.Or(t.Classification, "not stated")},
 		{Name: "transactions replayed", Value: strconv.FormatInt(t.Replay.Records, 10)},
 		{Name: "labels fed to the feature state", Value: strconv.FormatInt(t.Replay.Labels, 10)},
 		{Name: "rows in the evaluated span", Value: strconv.Itoa(t.Rows())},

@@ -247,3 +247,31 @@ func TestFeaturesUnwritableOut(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestReportClassificationFromData: the HTML report states the history's own classification,
+// and says "synthetic data only" only of synthetic data.
+func TestReportClassificationFromData(t *testing.T) {
+	dir := t.TempDir()
+	e := env{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: func(string) string { return "" }}
+	h, rep := filepath.Join(dir, "h.csv"), filepath.Join(dir, "r.html")
+	if run(context.Background(), e, []string{"generate", "--customers", "300", "--terminals", "600", "--days", "30", "--seed", "2", "--out", h}) != 0 {
+		t.Fatal(e.stderr)
+	}
+	b, err := os.ReadFile(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h, bytes.Replace(b, []byte("classification=synthetic"), []byte("classification=production"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if run(context.Background(), e, []string{"evaluate", "--data", h, "--test-start", "2018-04-23", "--trees", "10", "--report", rep}) != 0 {
+		t.Fatal(e.stderr)
+	}
+	html, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(html, []byte("Synthetic data only")) || !bytes.Contains(html, []byte("production")) {
+		t.Error("a report on production data calls it synthetic, or does not say production")
+	}
+}

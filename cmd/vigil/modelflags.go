@@ -89,6 +89,7 @@ func collectTable(ctx context.Context, stderr io.Writer, path string, from, to t
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	bar.Finish(t.Replay.Records)
+	t.Classification = r.Meta().Classification()
 	return t, nil
 }
 

@@ -54,7 +54,10 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, err
 	}
 	if bytes.HasPrefix(first, []byte("#")) {
-		line, _ := rd.readLine()
+		line, err := rd.readLine()
+		if err != nil {
+			return nil, err
+		}
 		rd.meta = parseMetaLine(string(line[1:]))
 		if first, err = rd.peekLine(); err != nil {
 			return nil, err
@@ -164,7 +167,7 @@ func parseMetaLine(s string) Meta {
 func (r *Reader) readCSVHeader() error {
 	r.csv = csv.NewReader(r.br)
 	r.csv.ReuseRecord = true
-	r.csv.FieldsPerRecord = -1
+	r.csv.FieldsPerRecord = 0 // every row has the header's fields: a cut or padded row is an error
 	header, err := r.csv.Read()
 	if err != nil {
 		return fmt.Errorf("line %d: %w: cannot read the header", r.line+1, ErrLayout)
@@ -229,6 +232,9 @@ func (r *Reader) vigilRecord(f []string, rec *Record) error {
 	t.IP = r.field(f, "ip")
 	parseFraud(&v, "fraud", r.field(f, "fraud"), &rec.Fraud)
 	rec.Scenario = r.field(f, "fraud_scenario")
+	if !knownScenario(rec.Scenario) {
+		v.Fields = append(v.Fields, fraud.FieldError{Path: "fraud_scenario", Reason: reasonScenario})
+	}
 	if len(v.Fields) > 0 {
 		return &v
 	}
@@ -329,6 +335,9 @@ func (r *Reader) readJSON(rec *Record) error {
 		if raw, ok := extras["fraud_scenario"]; ok {
 			if err := json.Unmarshal(raw, &rec.Scenario); err != nil {
 				return &LineError{Line: r.line, Err: &fraud.ValidationError{Fields: []fraud.FieldError{{Path: "fraud_scenario", Reason: "must be a string"}}}}
+			}
+			if !knownScenario(rec.Scenario) {
+				return &LineError{Line: r.line, Err: &fraud.ValidationError{Fields: []fraud.FieldError{{Path: "fraud_scenario", Reason: reasonScenario}}}}
 			}
 		}
 		return nil

@@ -49,6 +49,20 @@ func HandbookScenarioCode(s string) int {
 }
 
 // handbookName is the inverse of handbookCode.
+// knownScenario reports whether name is a scenario name above, or empty (no fraud, or none
+// said). Anything else is refused on reading: the name is copied into the feature table and
+// reports people open.
+func knownScenario(name string) bool {
+	switch name {
+	case "", ScenarioHighAmount, ScenarioCompromisedTerminal, ScenarioCompromisedCustomer,
+		ScenarioCardTesting, ScenarioAccountTakeover, ScenarioImpossibleTravel:
+		return true
+	}
+	return false
+}
+
+const reasonScenario = "must be empty or a scenario name: high_amount, compromised_terminal, compromised_customer, card_testing, account_takeover, impossible_travel"
+
 func handbookName(code int) (string, bool) {
 	if code >= 0 && code < len(handbookScenarios) {
 		return handbookScenarios[code], true

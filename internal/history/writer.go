@@ -176,7 +176,11 @@ func (f *File) Commit() error {
 		f.pf.Cleanup()
 		return err
 	}
-	return f.pf.CloseAtomicallyReplace()
+	if err := f.pf.CloseAtomicallyReplace(); err != nil {
+		f.pf.Cleanup() // the temporary file holds the whole history: never leave it behind
+		return err
+	}
+	return nil
 }
 
 // Abort discards everything written. It is safe to call after Commit (it does nothing).

@@ -41,6 +41,7 @@ type Field struct {
 type Model struct {
 	Title       string
 	Generated   time.Time
+	Synthetic   bool    // the data are synthetic: the page says so
 	ModelFields []Field // version, kind, trees, hyper-parameters...
 	DataFields  []Field // rows, frauds, periods, classification...
 	Folds       []Fold
@@ -101,7 +102,7 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .note{color:#666;font-size:.9rem}svg{max-width:100%;height:auto}
 </style></head><body>
 <h1 id="title">{{.Title}}</h1>
-<p class="note">Generated {{ts .Generated}}. Synthetic data only.</p>
+<p class="note">Generated {{ts .Generated}}.{{if .Synthetic}} Synthetic data only.{{end}}</p>
 
 <h2>Metrics</h2>
 <table id="metrics"><tr><th>period</th><th>train</th><th>test</th><th>transactions</th><th>frauds</th><th>AUC ROC</th><th>average precision</th><th>card precision@100</th></tr>

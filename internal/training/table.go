@@ -22,6 +22,9 @@ type Table struct {
 	Fraud    []bool
 	// Replay counts what the replay behind the table did.
 	Replay feature.ReplayStats
+	// Classification is the history's classification metadata (synthetic, production...;
+	// "" when it said none), set by whoever read the history.
+	Classification string
 }
 
 // Rows returns the number of rows.
