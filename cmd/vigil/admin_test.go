@@ -239,7 +239,15 @@ vigil keys create --data-dir d --role admin`)
 
 func TestShellAuditVerify(t *testing.T) {
 	dir := t.TempDir()
+	// A missing store fails the check (a wrong path, an unmounted volume) and makes nothing.
 	r := sh(t, dir, "vigil audit verify --data-dir d")
+	if r.code != 1 || !strings.Contains(r.stderr, "no vigil store") {
+		t.Fatalf("verify a missing store: code %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d", "vigil.db")); err == nil {
+		t.Fatal("verify made a store")
+	}
+	r = sh(t, dir, "vigil keys list --data-dir d >/dev/null && vigil audit verify --data-dir d")
 	if r.code != 0 || !strings.Contains(r.stdout, "empty") {
 		t.Fatalf("verify an empty log: code %d\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/vigil-fraud/vigil/internal/audit"
@@ -79,6 +81,11 @@ func auditVerify(ctx context.Context, e env, args []string) error {
 			return errUsage
 		}
 		o.ExpectHead = &h
+	}
+	// Verify what is there, never a store made on the spot: a wrong path or an unmounted
+	// volume must fail the check, not pass it as an empty log.
+	if _, err := os.Stat(filepath.Join(*dir, storeFile)); err != nil {
+		return fmt.Errorf("no vigil store at %s: %w", *dir, err)
 	}
 	d, err := openDataDir(ctx, e, *dir)
 	if err != nil {

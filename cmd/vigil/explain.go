@@ -79,8 +79,16 @@ func runExplain(ctx context.Context, e env, args []string) error {
 	if b, err := score.LoadRulesFile(path); err == nil {
 		src = b
 	}
-	p, err := score.New(score.Options{Engine: engine, Store: d.Store, Pseudonymizer: d.Secrets.Pseudonymizer,
-		Rules: src, Lists: lists, Archive: score.DirArchive(d.RulesPath())})
+	opts := score.Options{Engine: engine, Store: d.Store, Pseudonymizer: d.Secrets.Pseudonymizer,
+		Rules: src, Lists: lists, Archive: score.DirArchive(d.RulesPath())}
+	p, err := score.New(opts)
+	if err != nil && src != nil {
+		// Each decision's rule set comes from the archive; the file only names the lists. A
+		// file that does not compile (an edit the server refused, keeping its running set)
+		// is no reason to fail: the shipped rule set stands in.
+		opts.Rules = nil
+		p, err = score.New(opts)
+	}
 	if err != nil {
 		return err
 	}

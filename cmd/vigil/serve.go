@@ -319,16 +319,15 @@ func (s *server) every(ctx context.Context, interval time.Duration, fn func(cont
 func (s *server) purge(ctx context.Context) {
 	cutoff := time.Now().Add(-s.cfg.Retention).UTC()
 	n, err := s.data.Store.Purge(ctx, cutoff)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Error("retention purge failed", "error", err)
-		}
-		return
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("retention purge failed", "error", err)
 	}
+	// A purge stopped part-way (shutdown, an error) has still deleted whole batches: what it
+	// removed is recorded all the same.
 	if n > 0 {
-		s.log.Info("retention purge", "removed", n, "cutoff", cutoff)
+		s.log.Info("retention purge", "removed", n, "cutoff", cutoff, "complete", err == nil)
 		s.audit(audit.Event{Actor: "system", Action: audit.ActionDataPurge,
-			Details: map[string]any{"cutoff": cutoff, "removed": n}})
+			Details: map[string]any{"cutoff": cutoff, "removed": n, "complete": err == nil}})
 	}
 }
 

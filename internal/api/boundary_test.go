@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/vigil-fraud/vigil/internal/audit"
 	"github.com/vigil-fraud/vigil/internal/feature"
 	"github.com/vigil-fraud/vigil/internal/fraud"
+	"github.com/vigil-fraud/vigil/internal/rules"
 	"github.com/vigil-fraud/vigil/internal/score"
 	"github.com/vigil-fraud/vigil/internal/store/sqlite"
 )
@@ -227,5 +229,31 @@ func TestConcurrentPromotionsAgree(t *testing.T) {
 		if serving := f.p.Model().Version(); serving != active {
 			t.Fatalf("round %d: serving %s, registry active %s", round, serving, active)
 		}
+	}
+}
+
+// TestPutRunningRulesRestoresTheFile: after an edit of the rules file the hot reload refused,
+// PUT of the set in force answers changed false and puts the file back to that set, so the
+// file holds what runs (and the next start does not fail on it); the rewrite is audited.
+func TestPutRunningRulesRestoresTheFile(t *testing.T) {
+	f := newFixture(t, fixtureOptions{rulesFile: true})
+	broken := "version: 1\nthresholds: {review: 0.5, decline: 0.9}\nrules:\n  - name: x\n    when: txn.amout > 1\n    action: review\n    reason: r\n"
+	if err := os.WriteFile(f.rules, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := f.auditCount()
+	got := must(t, f.do("PUT", "/v1/rules", "admin", string(f.p.RuleSet().Source()), "Content-Type", "application/yaml"), http.StatusOK).json(t)
+	if got["changed"] != false {
+		t.Errorf("changed = %v, want false", got["changed"])
+	}
+	src, err := os.ReadFile(f.rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rules.Version(src) != f.p.RuleSet().Version() {
+		t.Fatalf("after a 200, the rules file is not the set in force:\n%s", src)
+	}
+	if f.auditCount() != before+1 {
+		t.Errorf("the file's restoration was not audited")
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"os"
 	"slices"
 
 	"github.com/google/renameio/v2"
@@ -59,8 +60,15 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request) error {
 	defer s.rulesMu.Unlock()
 	old := s.o.Pipeline.RuleSet()
 	changed := rules.Version(src) != old.Version()
+	// The file also when it has drifted from the set sent (an edit the hot reload refused,
+	// with the running set PUT back to recover): after a 200 the file holds the set in force.
+	fileDiffers := false
+	if s.o.RulesFile != "" {
+		cur, err := os.ReadFile(s.o.RulesFile)
+		fileDiffers = err != nil || rules.Version(cur) != rules.Version(src)
+	}
 	wrote := false
-	if changed && s.o.RulesFile != "" {
+	if (changed || fileDiffers) && s.o.RulesFile != "" {
 		// The file first, so that a hot reload of it can only ever move forward: check the
 		// set compiles as the pipeline will compile it, write the file, then put it in force.
 		if _, err := rules.Parse(src, rules.Options{ListNames: s.listNames()}); err != nil {
@@ -80,8 +88,11 @@ func (s *Server) putRules(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err // a *fraud.ValidationError (422 with lines) or the archive's failure
 	}
-	if changed {
+	switch {
+	case changed:
 		s.record(r, audit.ActionRulesUpdate, rs.Version(), map[string]any{"previous": old.Version()})
+	case wrote:
+		s.record(r, audit.ActionRulesUpdate, rs.Version(), map[string]any{"previous": old.Version(), "file_restored": true})
 	}
 	out := newRulesJSON(rs)
 	out.Changed = &changed
