@@ -33,16 +33,26 @@ func (s *Server) erase(w http.ResponseWriter, r *http.Request) error {
 		return invalid("customer_id", "required: 1-128 printable characters without spaces")
 	}
 	pseudonym := s.o.Pseudonymizer.Pseudonym(req.CustomerID)
-	n, err := s.o.Store.EraseCustomer(r.Context(), pseudonym)
+	out := erasureJSON{Reference: newErasureRef()}
+	var stateErr error
+	// With no decision of the customer between its save and its feature-state update, so
+	// that none puts the erased history back.
+	err := s.o.Pipeline.EraseCustomer(pseudonym, func() error {
+		n, err := s.o.Store.EraseCustomer(r.Context(), pseudonym)
+		if err != nil {
+			return err
+		}
+		out.TransactionsRemoved = n
+		if s.o.EraseState != nil {
+			stateErr = s.o.EraseState(r.Context(), pseudonym)
+			out.StateErased = stateErr == nil
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	out := erasureJSON{Reference: newErasureRef(), TransactionsRemoved: n}
-	var stateErr error
-	if s.o.EraseState != nil {
-		stateErr = s.o.EraseState(r.Context(), pseudonym)
-		out.StateErased = stateErr == nil
-	}
+	n := out.TransactionsRemoved
 	s.record(r, audit.ActionCustomerErase, out.Reference, map[string]any{"transactions": n,
 		"state_erased": out.StateErased})
 	if stateErr != nil {

@@ -91,3 +91,69 @@ func TestCancelledCallerStillUpdatesState(t *testing.T) {
 		t.Fatalf("the durable transaction is missing from the feature state: %+v", s)
 	}
 }
+
+// pausingStore holds tx-2's scoring between its save and its state update.
+type pausingStore struct {
+	Store
+	saved, release chan struct{}
+}
+
+func (s *pausingStore) SaveDecision(ctx context.Context, t *fraud.Transaction, d *fraud.Decision) error {
+	err := s.Store.SaveDecision(ctx, t, d)
+	if t.ID == "tx-2" {
+		close(s.saved)
+		<-s.release
+	}
+	return err
+}
+
+// TestEraseWaitsForDecisionsInFlight: an erasure of a customer whose decision is saved but
+// not yet in the feature state waits for it, so the update cannot put the erased history
+// back after the erasure answered.
+func TestEraseWaitsForDecisionsInFlight(t *testing.T) {
+	st := scoretest.NewStack(t)
+	ps := &pausingStore{Store: st.Store, saved: make(chan struct{}), release: make(chan struct{})}
+	p, err := New(Options{Engine: st.Engine, Store: ps, Pseudonymizer: st.Pseudonymizer, Model: trainedModel(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := p.Score(ctx, txn("tx-1", 42.5)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := p.Score(ctx, txn("tx-2", 10)); done <- err }()
+	<-ps.saved
+	pseudonym := st.Pseudonymizer.Pseudonym("c-17")
+	erased := make(chan error, 1)
+	go func() {
+		erased <- p.EraseCustomer(pseudonym, func() error {
+			if _, err := st.Store.EraseCustomer(ctx, pseudonym); err != nil {
+				return err
+			}
+			_, err := st.State.EraseCustomer(ctx, pseudonym)
+			return err
+		})
+	}()
+	select {
+	case err := <-erased:
+		t.Fatalf("the erasure ran while a decision of the customer was in flight: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(ps.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-erased; err != nil {
+		t.Fatal(err)
+	}
+	st.State.RLock()
+	left := st.State.Customer(pseudonym) != nil
+	st.State.RUnlock()
+	if left {
+		t.Fatal("the erasure answered, but the feature state holds the erased customer's history again")
+	}
+	if _, err := st.Store.Transaction(ctx, "tx-2"); err == nil {
+		t.Error("tx-2 survived the erasure in the store")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"maps"
@@ -105,6 +106,10 @@ type Pipeline struct {
 	// labelLocks take the labels of one transaction one at a time (Label), so that the
 	// feature state ends with the verdict the store holds.
 	labelLocks [64]sync.Mutex
+	// customerLocks keep an erasure (EraseCustomer, the write side) from running between a
+	// decision's save and its feature-state update (the read side, by customer pseudonym):
+	// the update would put the erased customer's history back.
+	customerLocks [64]sync.RWMutex
 
 	scratch sync.Pool // *scratch
 
@@ -189,6 +194,9 @@ func (p *Pipeline) Score(ctx context.Context, t *fraud.Transaction) (Result, err
 	// Once decided, the decision is saved whatever ctx does: a SaveDecision that gave up on
 	// a caller's ended context after the commit would leave a stored decision whose state
 	// update never comes (a retry is answered from the store and updates nothing).
+	mu := p.customerLock(t.CustomerID)
+	mu.RLock()
+	defer mu.RUnlock()
 	return p.commit(ctx, t, d, p.store.SaveDecision(context.WithoutCancel(ctx), t, d))
 }
 
@@ -210,6 +218,19 @@ func (p *Pipeline) ScoreBatch(ctx context.Context, ts []*fraud.Transaction) []Ba
 	for i, t := range ts {
 		decisions[i], items[i].Err = p.decide(ctx, a, t, began)
 	}
+	// The customers' locks (see Score), each taken once and in index order.
+	var held [len(Pipeline{}.customerLocks)]bool
+	for i, t := range ts {
+		if items[i].Err == nil {
+			held[p.customerStripe(t.CustomerID)] = true
+		}
+	}
+	for k := range held {
+		if held[k] {
+			p.customerLocks[k].RLock()
+			defer p.customerLocks[k].RUnlock()
+		}
+	}
 	saved := make([]error, len(ts))
 	var wg sync.WaitGroup
 	for i, t := range ts {
@@ -226,6 +247,28 @@ func (p *Pipeline) ScoreBatch(ctx context.Context, ts []*fraud.Transaction) []Ba
 		items[i].Result, items[i].Err = p.commit(ctx, t, decisions[i], saved[i])
 	}
 	return items
+}
+
+// customerSeed spreads customer pseudonyms over Pipeline.customerLocks.
+var customerSeed = maphash.MakeSeed()
+
+func (p *Pipeline) customerStripe(pseudonym string) int {
+	return int(maphash.String(customerSeed, pseudonym) % uint64(len(p.customerLocks)))
+}
+
+func (p *Pipeline) customerLock(pseudonym string) *sync.RWMutex {
+	return &p.customerLocks[p.customerStripe(pseudonym)]
+}
+
+// EraseCustomer runs erase (which removes the customer with this pseudonym from the store
+// and the feature state) while no decision of that customer is between its save and its
+// feature-state update: one saved before is in both when erase runs, one saved after is
+// new data, in both.
+func (p *Pipeline) EraseCustomer(pseudonym string, erase func() error) error {
+	mu := p.customerLock(pseudonym)
+	mu.Lock()
+	defer mu.Unlock()
+	return erase()
 }
 
 // decide pseudonymises t and computes its decision with a's versions, without storing it.
