@@ -106,11 +106,7 @@ func (s *Server) scoreBatch(w http.ResponseWriter, r *http.Request) error {
 		out.Results[i].Index = i
 		t, err := fraud.DecodeTransaction(raw)
 		if err != nil {
-			var verr *fraud.ValidationError
-			if errors.As(err, &verr) {
-				err = verr.Prefixed(fmt.Sprintf("transactions[%d].", i))
-			}
-			out.Results[i].Error = s.itemError(r, err)
+			out.Results[i].Error = s.itemError(r, itemPaths(err, i))
 			continue
 		}
 		valid = append(valid, &t)
@@ -120,12 +116,7 @@ func (s *Server) scoreBatch(w http.ResponseWriter, r *http.Request) error {
 		for k, item := range s.o.Pipeline.ScoreBatch(r.Context(), valid) {
 			i := at[k]
 			if item.Err != nil {
-				err := item.Err
-				var verr *fraud.ValidationError
-				if errors.As(err, &verr) {
-					err = verr.Prefixed(fmt.Sprintf("transactions[%d].", i))
-				}
-				out.Results[i].Error = s.itemError(r, scoreError(err))
+				out.Results[i].Error = s.itemError(r, scoreError(itemPaths(item.Err, i)))
 				continue
 			}
 			res := newScoreResult(item.Result)
@@ -134,6 +125,16 @@ func (s *Server) scoreBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// itemPaths puts a batch item's field errors under its path in the request
+// (transactions[i].amount); other errors pass unchanged.
+func itemPaths(err error, i int) error {
+	var verr *fraud.ValidationError
+	if errors.As(err, &verr) {
+		return verr.Prefixed(fmt.Sprintf("transactions[%d].", i))
+	}
+	return err
 }
 
 // decisionJSON is a stored decision as the API shows it: features by name, null when
