@@ -21,7 +21,7 @@
 // overwriting the earlier one's tag: (1) every amount above 220 is fraud; (2) each day two
 // terminals are compromised for 28 days (that day and the next 27) and all their
 // transactions are fraud; (3) each day three customers are compromised for 14 days, and a
-// third (exactly floor(n/3) of the n transactions they make in that window, drawn without
+// third (exactly floor(n/3) of the n transactions the three make in that window, pooled, drawn without
 // replacement) are fraud with their amount multiplied by 5. As in the handbook, no
 // compromise starts on the last day, and overlapping windows may pick a transaction twice
 // (amount x25).

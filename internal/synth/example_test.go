@@ -34,7 +34,7 @@ func Example() {
 	fmt.Println(sum.Rows, "rows,", sum.Frauds, "frauds in", sum.Days, "days")
 	// Output:
 	// first: 0 2018-04-01 EUR true
-	// 3985 rows, 783 frauds in 30 days
+	// 3985 rows, 829 frauds in 30 days
 }
 
 func ExampleParseScenarios() {

@@ -87,44 +87,51 @@ func (h *handbookState) startDay(r *run, d int) {
 	}
 	if h.on&CompromisedCustomer != 0 {
 		h.drawn = sampleDistinct(h.customers, h.drawn[:0], len(r.g.customers), customersPerDay)
-		for _, c := range h.drawn {
-			h.compromiseCustomer(r, c, d)
-		}
+		h.compromiseCustomers(r, h.drawn, d)
 	}
 }
 
-// compromiseCustomer starts a compromise of customer c on day d. The handbook picks
-// exactly floor(n/3) of the n transactions the customer makes in the 14-day window; the
-// window is in the future, but each customer-day has its own stream, so the days are
-// replayed here to count them, then the picks are drawn and remembered until the window
-// ends.
-func (h *handbookState) compromiseCustomer(r *run, c, d int) {
+// compromiseCustomers starts the compromise of the day's customers cs on day d. As the
+// handbook's add_frauds does, the transactions all of them make in the 14-day window are
+// pooled and exactly floor(n/3) of those n are picked (one customer may get more or less than
+// a third of its own, a customer with one or two transactions may get some). The window is in
+// the future, but each customer-day has its own stream, so the days are replayed here to
+// count them, then the picks are drawn and remembered, per customer, until the window ends.
+func (h *handbookState) compromiseCustomers(r *run, cs []int, d int) {
 	end := min(d+customerCompromiseDays, r.g.opts.Days)
-	h.counts = h.counts[:0]
+	span := end - d
+	h.counts = h.counts[:0] // per customer of cs, per day of the window, in that order
 	n := 0
-	for day := d; day < end; day++ {
-		r.scr = r.customerDay(c, day, r.scr[:0])
-		h.counts = append(h.counts, len(r.scr))
-		n += len(r.scr)
+	for _, c := range cs {
+		for day := d; day < end; day++ {
+			r.scr = r.customerDay(c, day, r.scr[:0])
+			h.counts = append(h.counts, len(r.scr))
+			n += len(r.scr)
+		}
 	}
-	e := customerEvent{customer: c, end: end}
+	events := make([]customerEvent, len(cs))
+	for j, c := range cs {
+		events[j] = customerEvent{customer: c, end: end}
+	}
 	h.picked = sampleDistinct(h.customers, h.picked[:0], n, n/3)
 	for _, i := range h.picked {
-		day, k := d, i
-		for _, cnt := range h.counts {
+		k := i
+		for slot, cnt := range h.counts {
 			if k < cnt {
+				j := slot / span
+				events[j].picks = append(events[j].picks, txRef{d + slot%span, k})
 				break
 			}
 			k -= cnt
-			day++
 		}
-		e.picks = append(e.picks, txRef{day, k})
 	}
-	slices.SortFunc(e.picks, comparePicks)
-	h.events = append(h.events, e)
-	h.active[c]++
-	if r.g.onCompromise != nil {
-		r.g.onCompromise(CompromisedCustomer, c, d, end)
+	for j, e := range events {
+		slices.SortFunc(e.picks, comparePicks)
+		h.events = append(h.events, e)
+		h.active[cs[j]]++
+		if r.g.onCompromise != nil {
+			r.g.onCompromise(CompromisedCustomer, cs[j], d, end)
+		}
 	}
 }
 
