@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"unicode/utf8"
 
 	"github.com/vigil-fraud/vigil/internal/fraud"
@@ -44,7 +43,7 @@ func (p *Pipeline) Label(ctx context.Context, l fraud.Label) (current fraud.Labe
 	if l.LabelledAt.IsZero() {
 		l.LabelledAt = p.now().UTC()
 	}
-	mu := &p.labelLocks[maphash.String(labelSeed, l.TransactionID)%uint64(len(p.labelLocks))]
+	mu := &p.labelLocks[stripe(l.TransactionID)]
 	mu.Lock()
 	defer mu.Unlock()
 	t, err := p.store.Transaction(ctx, l.TransactionID)
@@ -80,9 +79,6 @@ func (p *Pipeline) Label(ctx context.Context, l fraud.Label) (current fraud.Labe
 	}
 	return current, replayed, nil
 }
-
-// labelSeed spreads transaction ids over Pipeline.labelLocks.
-var labelSeed = maphash.MakeSeed()
 
 // latestLabel returns the transaction's latest label by LabelledAt (the later saved on a
 // tie), if it has one.

@@ -105,11 +105,11 @@ type Pipeline struct {
 	control sync.Mutex // serialises SetModel, SetRules and PutList
 	// labelLocks take the labels of one transaction one at a time (Label), so that the
 	// feature state ends with the verdict the store holds.
-	labelLocks [64]sync.Mutex
+	labelLocks [lockStripes]sync.Mutex
 	// customerLocks keep an erasure (EraseCustomer, the write side) from running between a
 	// decision's save and its feature-state update (the read side, by customer pseudonym):
 	// the update would put the erased customer's history back.
-	customerLocks [64]sync.RWMutex
+	customerLocks [lockStripes]sync.RWMutex
 
 	scratch sync.Pool // *scratch
 
@@ -219,10 +219,10 @@ func (p *Pipeline) ScoreBatch(ctx context.Context, ts []*fraud.Transaction) []Ba
 		decisions[i], items[i].Err = p.decide(ctx, a, t, began)
 	}
 	// The customers' locks (see Score), each taken once and in index order.
-	var held [len(Pipeline{}.customerLocks)]bool
+	var held [lockStripes]bool
 	for i, t := range ts {
 		if items[i].Err == nil {
-			held[p.customerStripe(t.CustomerID)] = true
+			held[stripe(t.CustomerID)] = true
 		}
 	}
 	for k := range held {
@@ -249,15 +249,17 @@ func (p *Pipeline) ScoreBatch(ctx context.Context, ts []*fraud.Transaction) []Ba
 	return items
 }
 
-// customerSeed spreads customer pseudonyms over Pipeline.customerLocks.
-var customerSeed = maphash.MakeSeed()
+// lockStripes is the number of locks a Pipeline spreads transactions (labelLocks) and
+// customers (customerLocks) over.
+const lockStripes = 64
 
-func (p *Pipeline) customerStripe(pseudonym string) int {
-	return int(maphash.String(customerSeed, pseudonym) % uint64(len(p.customerLocks)))
-}
+var stripeSeed = maphash.MakeSeed()
+
+// stripe returns the lock stripe of key (a transaction id or a customer pseudonym).
+func stripe(key string) int { return int(maphash.String(stripeSeed, key) % lockStripes) }
 
 func (p *Pipeline) customerLock(pseudonym string) *sync.RWMutex {
-	return &p.customerLocks[p.customerStripe(pseudonym)]
+	return &p.customerLocks[stripe(pseudonym)]
 }
 
 // EraseCustomer runs erase (which removes the customer with this pseudonym from the store

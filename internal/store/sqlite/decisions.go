@@ -307,11 +307,11 @@ func decodeCursor(kind cursorKind, c string) (int64, string, error) {
 	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:4], raw[:4]) {
 		return 0, "", bad
 	}
-	rest2, ok := strings.CutPrefix(string(payload), string(kind)+".")
+	position, ok := strings.CutPrefix(string(payload), string(kind)+".")
 	if !ok {
 		return 0, "", bad // another listing's cursor
 	}
-	num, key, ok := strings.Cut(rest2, ".")
+	num, key, ok := strings.Cut(position, ".")
 	if !ok {
 		return 0, "", bad
 	}

@@ -73,15 +73,16 @@ func (s *Store) loadFeatureSets(ctx context.Context) error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for rows.Next() {
-		set := &featureSet{}
-		var js string
-		if err := rows.Scan(&set.id, &js); err != nil {
+		var (
+			id int64
+			js string
+		)
+		if err := rows.Scan(&id, &js); err != nil {
 			return fmt.Errorf("sqlite store: feature names: %w", err)
 		}
-		if err := json.Unmarshal([]byte(js), &set.names); err != nil || set.names == nil {
-			return fmt.Errorf("sqlite store: feature names %d: %w", set.id, errCodec)
+		if _, err := fs.decode(id, js); err != nil {
+			return err
 		}
-		fs.remember(set, js)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite store: feature names: %w", err)
@@ -106,13 +107,22 @@ func (s *Store) featureNames(ctx context.Context, id int64) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sqlite store: feature names: %w", err)
 		}
-		set = &featureSet{id: id}
-		if err := json.Unmarshal([]byte(js), &set.names); err != nil || set.names == nil {
-			return nil, fmt.Errorf("sqlite store: feature names %d: %w", id, errCodec)
+		if set, err = fs.decode(id, js); err != nil {
+			return nil, err
 		}
-		fs.remember(set, js)
 	}
 	return slices.Clone(set.names), nil
+}
+
+// decode reads the names of feature_sets row id from their JSON js and remembers them; the
+// caller holds mu.
+func (fs *featureSets) decode(id int64, js string) (*featureSet, error) {
+	set := &featureSet{id: id}
+	if err := json.Unmarshal([]byte(js), &set.names); err != nil || set.names == nil {
+		return nil, fmt.Errorf("sqlite store: feature names %d: %w", id, errCodec)
+	}
+	fs.remember(set, js)
+	return set, nil
 }
 
 func (fs *featureSets) remember(set *featureSet, js string) {
